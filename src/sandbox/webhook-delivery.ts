@@ -39,6 +39,8 @@ export interface DeliveryPolicy {
   retries: number;
   /** Pause between attempts (the providers retry "immediately"; a few ms keeps logs readable). */
   retryDelayMs?: number;
+  /** When false, only timeouts and connection failures are retried, not error statuses (Twilio). */
+  retryOnStatus?: boolean;
 }
 
 /** Sends one webhook, retrying on non-2xx answers, timeouts and connection failures. */
@@ -80,6 +82,7 @@ export async function deliverWebhook(
       delivery.ok = true;
       break;
     }
+    if (record.status !== undefined && policy.retryOnStatus === false) break;
   }
   return delivery;
 }

@@ -194,6 +194,20 @@ describe('Facebook Graph emulator', () => {
     assert.equal(slow.deliveries[0]?.ok, true);
   });
 
+  it('unsubscribes the app from its pages after an hour of continuous delivery failure', async () => {
+    fb.settings.webhookRetries = 0;
+    receiver.respondWith(() => ({ status: 500 }));
+    await fb.receive({ pageId: PAGE.pageId, psid: PSID, text: 'first failure' });
+    clock.advance(59 * 60_000);
+    await fb.receive({ pageId: PAGE.pageId, psid: PSID, text: 'still failing' });
+    assert.notEqual(fb.pages.get(PAGE.pageId)!.subscribedFields, null);
+    clock.advance(2 * 60_000);
+    await fb.receive({ pageId: PAGE.pageId, psid: PSID, text: 'an hour later' });
+    assert.equal(fb.pages.get(PAGE.pageId)!.subscribedFields, null);
+    const after = await fb.receive({ pageId: PAGE.pageId, psid: PSID, text: 'nobody listens' });
+    assert.match(after.skipped ?? '', /not subscribed/);
+  });
+
   it('serves profiles, page identity and subscribed_apps', async () => {
     await fb.receive({ pageId: PAGE.pageId, psid: PSID, text: 'hi' });
     const token = `access_token=${PAGE.accessToken}`;

@@ -65,6 +65,8 @@ export interface FacebookSettings {
   autoRead: boolean;
   receiptDelayMs: number;
   echoes: boolean;
+  /** Continuous delivery failure for this long unsubscribes the app from its pages (Meta: 1 hour). */
+  disableAfterMs: number;
 }
 
 /** A message accepted by the Send API. */
@@ -122,14 +124,17 @@ export class FacebookEmulator extends Emulator<FacebookSettings> {
   /** Last inbound message time per `pageId:psid`, which opens the messaging window. */
   readonly lastInbound = new Map<string, number>();
   #timers = new Set<NodeJS.Timeout>();
+  /** When each app's deliveries started failing without a success since. */
+  readonly failingSince = new Map<string, number>();
 
   protected defaultSettings(): FacebookSettings {
-    return { webhookTimeoutMs: 5000, webhookRetries: 3, autoDelivery: true, autoRead: false, receiptDelayMs: 20, echoes: true };
+    return { webhookTimeoutMs: 5000, webhookRetries: 3, autoDelivery: true, autoRead: false, receiptDelayMs: 20, echoes: true, disableAfterMs: 3_600_000 };
   }
 
   protected clearState(keepSeeds: boolean): void {
     this.messages.clear();
     this.lastInbound.clear();
+    this.failingSince.clear();
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
     if (!keepSeeds) {
@@ -256,14 +261,30 @@ export class FacebookEmulator extends Emulator<FacebookSettings> {
     return { deliveries };
   }
 
-  #post(app: FacebookApp, url: string, entries: Entry[], kind: string): Promise<WebhookDelivery> {
+  async #post(app: FacebookApp, url: string, entries: Entry[], kind: string): Promise<WebhookDelivery> {
     const body = metaJson(pageEnvelope(entries));
     const headers = { 'content-type': 'application/json', 'user-agent': 'facebookexternalua', ...metaSignatureHeaders(body, app.appSecret) };
-    return deliverWebhook(
+    const delivery = await deliverWebhook(
       { provider: 'facebook', kind, url, build: () => ({ body, headers }) },
       { timeoutMs: this.settings.webhookTimeoutMs, retries: this.settings.webhookRetries },
       () => this.clock.now(),
     );
+    this.#trackFailures(app, delivery.ok);
+    return delivery;
+  }
+
+  /** Meta unsubscribes an app from its pages ("Webhooks Disabled") after failing continuously for an hour. */
+  #trackFailures(app: FacebookApp, ok: boolean): void {
+    if (ok) {
+      this.failingSince.delete(app.appId);
+      return;
+    }
+    const now = this.clock.now();
+    const since = this.failingSince.get(app.appId) ?? now;
+    this.failingSince.set(app.appId, since);
+    if (now - since < this.settings.disableAfterMs) return;
+    for (const page of this.pages.values()) if (page.appId === app.appId) page.subscribedFields = null;
+    this.failingSince.delete(app.appId);
   }
 
   #inboundAttachment(attachment: InboundAttachment): { attachment: Record<string, unknown>; url?: string; stickerId?: number } {

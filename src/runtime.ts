@@ -1,0 +1,97 @@
+import type { FastifyInstance } from 'fastify';
+import { databaseLabel, type Config } from './config.ts';
+import { openDatabase, type Database } from './db/database.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import { createMetrics } from './http/metrics.ts';
+import { JobRunner } from './jobs/runner.ts';
+import { createLogger } from './log.ts';
+import { loadSecretBox } from './secrets.ts';
+import { buildServer } from './server.ts';
+
+/** One running Parley instance: database, job workers and HTTP server, and their orderly stop. */
+export interface Parley {
+  app: FastifyInstance;
+  database: Database;
+  runner: JobRunner;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Output for the startup banner (the CLI prints it; tests keep it quiet). */
+  print?: (line: string) => void;
+  /** Open this database instead of the configured one (tests). */
+  database?: Database;
+}
+
+export async function openConfiguredDatabase(config: Config, onError?: (error: Error) => void): Promise<Database> {
+  return openDatabase({ url: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir, poolSize: config.dbPoolSize, onError });
+}
+
+export async function startParley(config: Config, options: StartOptions = {}): Promise<Parley> {
+  const print = options.print ?? (() => undefined);
+  const logger = createLogger(config);
+  const secrets = loadSecretBox(config.secretKey, config.dataDir);
+  const database = options.database ?? (await openConfiguredDatabase(config, (error) => logger.error({ err: error }, 'database connection error')));
+  try {
+    const applied = await migrateToLatest(database.db);
+    if (applied.length > 0) print(`Applied migrations: ${applied.join(', ')}`);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  const metrics = createMetrics(database.db);
+  const runner = new JobRunner(database.db, database.notifier, {
+    concurrency: config.jobConcurrency,
+    events: {
+      onOutcome(queue, outcome, job, error) {
+        metrics.jobEvents.onOutcome?.(queue, outcome, job, error);
+        if (error) logger[outcome === 'dead' ? 'error' : 'warn']({ queue, job: job.id, attempt: job.attempts, outcome, err: error.message }, 'job failed');
+      },
+      onError(error) {
+        metrics.jobEvents.onError?.(error);
+        logger.error({ err: error }, 'job runner error');
+      },
+    },
+  });
+  const app = await buildServer({ config, database, runner, metrics, secrets, logger });
+  await runner.start();
+  let address: string;
+  try {
+    address = await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await runner.stop(0);
+    await database.close();
+    throw error;
+  }
+
+  print(
+    [
+      `Parley is listening on ${address}`,
+      `Database: ${databaseLabel(config)}`,
+      ...(database.kind === 'embedded'
+        ? ['Embedded PostgreSQL survives a crash of this process but not a power loss (no fsync): use DATABASE_URL with PostgreSQL in production.']
+        : []),
+      config.publicUrl
+        ? `Public URL for provider webhooks: ${config.publicUrl}`
+        : 'PUBLIC_URL is not set: providers need an https URL that reaches this server to deliver webhooks.',
+    ].join('\n'),
+  );
+
+  let stopping: Promise<void> | undefined;
+  return {
+    app,
+    database,
+    runner,
+    url: address,
+    stop() {
+      stopping ??= (async () => {
+        // stop accepting, let in-flight requests finish, then jobs, then the database
+        await app.close();
+        await runner.stop(config.shutdownTimeoutMs);
+        await database.close();
+      })();
+      return stopping;
+    },
+  };
+}

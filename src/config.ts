@@ -36,6 +36,11 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'secretKey', env: 'PARLEY_SECRET_KEY', schema: Type.Optional(Type.String({ minLength: 1 })), expected: 'one or more comma-separated keys, each 32 bytes in base64 (openssl rand -base64 32)' },
   { key: 'trustProxy', env: 'PARLEY_TRUST_PROXY', flag: 'trust-proxy', schema: Type.Boolean(), expected: 'true or false (true only behind a reverse proxy that sets X-Forwarded-For/-Proto)', default: false, parse: (raw) => (raw === 'true' ? true : raw === 'false' ? false : raw) },
   { key: 'dbPoolSize', env: 'PARLEY_DB_POOL_SIZE', schema: Type.Integer({ minimum: 1, maximum: 200 }), expected: 'an integer from 1 to 200', default: 10, parse: integer },
+  { key: 'facebookGraphUrl', env: 'PARLEY_FACEBOOK_GRAPH_URL', schema: Type.String({ pattern: '^https?://' }), expected: 'an http(s) base URL', default: 'https://graph.facebook.com' },
+  { key: 'facebookGraphVersion', env: 'PARLEY_FACEBOOK_GRAPH_VERSION', schema: Type.String({ pattern: '^v\\d+\\.\\d+$' }), expected: 'a Graph API version such as v25.0', default: 'v25.0' },
+  { key: 'twilioApiUrl', env: 'PARLEY_TWILIO_API_URL', schema: Type.String({ pattern: '^https?://' }), expected: 'an http(s) base URL', default: 'https://api.twilio.com' },
+  { key: 'lineApiUrl', env: 'PARLEY_LINE_API_URL', schema: Type.String({ pattern: '^https?://' }), expected: 'an http(s) base URL', default: 'https://api.line.me' },
+  { key: 'lineDataUrl', env: 'PARLEY_LINE_DATA_URL', schema: Type.String({ pattern: '^https?://' }), expected: 'an http(s) base URL', default: 'https://api-data.line.me' },
   { key: 'shutdownTimeoutMs', env: 'PARLEY_SHUTDOWN_TIMEOUT_MS', schema: Type.Integer({ minimum: 0, maximum: 600_000 }), expected: 'milliseconds, an integer from 0 to 600000', default: 15_000, parse: integer },
   { key: 'jobConcurrency', env: 'PARLEY_JOB_CONCURRENCY', schema: Type.Integer({ minimum: 1, maximum: 256 }), expected: 'an integer from 1 to 256', default: 16, parse: integer },
 ];
@@ -50,6 +55,11 @@ const ConfigSchema = Type.Object({
   secretKey: Type.Optional(Type.String()),
   trustProxy: Type.Boolean(),
   dbPoolSize: Type.Integer(),
+  facebookGraphUrl: Type.String(),
+  facebookGraphVersion: Type.String(),
+  twilioApiUrl: Type.String(),
+  lineApiUrl: Type.String(),
+  lineDataUrl: Type.String(),
   shutdownTimeoutMs: Type.Integer(),
   jobConcurrency: Type.Integer(),
 });
@@ -87,6 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string 
   const config = out as Config;
   config.dataDir = resolve(config.dataDir);
   if (config.publicUrl) config.publicUrl = config.publicUrl.replace(/\/+$/, '');
+  for (const key of ['facebookGraphUrl', 'twilioApiUrl', 'lineApiUrl', 'lineDataUrl'] as const) config[key] = config[key].replace(/\/+$/, '');
   return config;
 }
 
@@ -100,4 +111,15 @@ export function databaseLabel(config: Config): string {
   if (!config.databaseUrl) return `embedded PostgreSQL (PGlite) in ${config.dataDir}`;
   const url = new URL(config.databaseUrl);
   return `PostgreSQL at ${url.hostname}:${url.port || '5432'}${url.pathname}`;
+}
+
+/** The provider API base URLs (the sandbox's when pointed at it). */
+export function providerEndpoints(config: Config) {
+  return {
+    facebookGraph: config.facebookGraphUrl,
+    facebookGraphVersion: config.facebookGraphVersion,
+    twilioApi: config.twilioApiUrl,
+    lineApi: config.lineApiUrl,
+    lineData: config.lineDataUrl,
+  };
 }

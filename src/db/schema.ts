@@ -53,6 +53,8 @@ export interface ChannelInstancesTable {
   status: Generated<ChannelStatus>;
   status_reason: string | null;
   manual_steps: Json<string[]>;
+  customer_attachments: Generated<boolean>;
+  agent_attachments: Generated<boolean>;
   checked_at: Date | null;
   last_webhook_at: Date | null;
   last_signature_failure_at: Date | null;
@@ -81,7 +83,92 @@ export interface InboxEventsTable {
   processed_at: Date | null;
 }
 
+export interface ContactsTable {
+  id: Generated<string>;
+  name: string;
+  email: string | null;
+  phone: string | null;
+  company: string | null;
+  fields: Json<Record<string, unknown>>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface SocialProfilesTable {
+  id: Generated<string>;
+  channel_id: string;
+  provider: Provider;
+  provider_user_id: string;
+  display_name: string | null;
+  avatar_url: string | null;
+  locale: string | null;
+  contact_id: string | null;
+  profile_checked_at: Date | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export type ConversationState = 'open' | 'offered' | 'active' | 'waiting' | 'wrap-up' | 'closed';
+
+export interface ConversationsTable {
+  id: Generated<string>;
+  channel_id: string;
+  social_profile_id: string;
+  contact_id: string | null;
+  state: Generated<ConversationState>;
+  opened_at: Generated<Date>;
+  closed_at: Date | null;
+  last_customer_message_at: Date | null;
+  last_message_at: Date | null;
+  reply_token: string | null;
+  reply_token_at: Date | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export type MessageStatus = 'received' | 'pending' | 'sent' | 'delivered' | 'read' | 'failed';
+
+export interface MessagesTable {
+  id: Generated<string>;
+  conversation_id: string;
+  channel_id: string;
+  direction: 'inbound' | 'outbound';
+  author: 'customer' | 'agent' | 'bot' | 'system' | 'page';
+  author_user_id: string | null;
+  kind: string;
+  text: string | null;
+  content: Json<Record<string, unknown>>;
+  raw: Json | null;
+  provider_message_id: string | null;
+  status: MessageStatus;
+  error_code: string | null;
+  error_message: string | null;
+  occurred_at: Timestamp;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface AttachmentsTable {
+  id: Generated<string>;
+  message_id: string;
+  kind: string;
+  content_type: string | null;
+  file_name: string | null;
+  size: number | null;
+  storage_key: string | null;
+  state: 'pending' | 'stored' | 'failed' | 'blocked';
+  source: Json<Record<string, unknown>>;
+  error: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
 export interface DB {
+  contacts: ContactsTable;
+  social_profiles: SocialProfilesTable;
+  conversations: ConversationsTable;
+  messages: MessagesTable;
+  attachments: AttachmentsTable;
   jobs: JobsTable;
   messaging_accounts: MessagingAccountsTable;
   channel_instances: ChannelInstancesTable;

@@ -32,6 +32,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'running', 'needs_attention')),
       status_reason text,
       manual_steps jsonb NOT NULL DEFAULT '[]',
+      -- attachment policy until workstreams carry it: may customers / agents send files here
+      customer_attachments boolean NOT NULL DEFAULT true,
+      agent_attachments boolean NOT NULL DEFAULT true,
       checked_at timestamptz,
       last_webhook_at timestamptz,
       last_signature_failure_at timestamptz,

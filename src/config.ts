@@ -41,6 +41,8 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'twilioApiUrl', env: 'PARLEY_TWILIO_API_URL', schema: Type.String({ pattern: '^https?://' }), expected: 'an http(s) base URL', default: 'https://api.twilio.com' },
   { key: 'lineApiUrl', env: 'PARLEY_LINE_API_URL', schema: Type.String({ pattern: '^https?://' }), expected: 'an http(s) base URL', default: 'https://api.line.me' },
   { key: 'lineDataUrl', env: 'PARLEY_LINE_DATA_URL', schema: Type.String({ pattern: '^https?://' }), expected: 'an http(s) base URL', default: 'https://api-data.line.me' },
+  { key: 'mediaMaxBytes', env: 'PARLEY_MEDIA_MAX_BYTES', schema: Type.Integer({ minimum: 1024, maximum: 1_073_741_824 }), expected: 'bytes, an integer from 1024 to 1073741824', default: 26_214_400, parse: integer },
+  { key: 'mediaHosts', env: 'PARLEY_MEDIA_HOSTS', schema: Type.String({ pattern: '^[A-Za-z0-9*.:,\\[\\]-]*$' }), expected: 'comma-separated host names (host, *.domain or host:port) media may also be fetched from', default: '' },
   { key: 'shutdownTimeoutMs', env: 'PARLEY_SHUTDOWN_TIMEOUT_MS', schema: Type.Integer({ minimum: 0, maximum: 600_000 }), expected: 'milliseconds, an integer from 0 to 600000', default: 15_000, parse: integer },
   { key: 'jobConcurrency', env: 'PARLEY_JOB_CONCURRENCY', schema: Type.Integer({ minimum: 1, maximum: 256 }), expected: 'an integer from 1 to 256', default: 16, parse: integer },
 ];
@@ -60,6 +62,8 @@ const ConfigSchema = Type.Object({
   twilioApiUrl: Type.String(),
   lineApiUrl: Type.String(),
   lineDataUrl: Type.String(),
+  mediaMaxBytes: Type.Integer(),
+  mediaHosts: Type.String(),
   shutdownTimeoutMs: Type.Integer(),
   jobConcurrency: Type.Integer(),
 });
@@ -122,4 +126,14 @@ export function providerEndpoints(config: Config) {
     lineApi: config.lineApiUrl,
     lineData: config.lineDataUrl,
   };
+}
+
+/** Hosts customer media may be fetched from: the providers' own, the configured API hosts, and any extra. */
+export function mediaHosts(config: Config): string[] {
+  const hostOf = (url: string) => new URL(url).host;
+  return [
+    '*.fbcdn.net', '*.fbsbx.com', 'api.twilio.com', '*.twiliocdn.com', 's3-external-1.amazonaws.com', 'api-data.line.me',
+    hostOf(config.facebookGraphUrl), hostOf(config.twilioApiUrl), hostOf(config.lineApiUrl), hostOf(config.lineDataUrl),
+    ...config.mediaHosts.split(',').map((h) => h.trim()).filter(Boolean),
+  ];
 }

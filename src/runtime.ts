@@ -1,11 +1,19 @@
 import type { FastifyInstance } from 'fastify';
-import { databaseLabel, type Config } from './config.ts';
+import { databaseLabel, mediaHosts, providerEndpoints, type Config } from './config.ts';
+import { createChannelDirectory } from './core/channels/directory.ts';
+import { createWebhookStats } from './core/channels/webhook-stats.ts';
+import { createProfileFetcher } from './core/contacts/profiles.ts';
+import { createInbox, INBOUND_QUEUE } from './core/conversations/inbox.ts';
+import { channelAttachmentPolicy, createIngest, MEDIA_QUEUE, PROFILE_QUEUE } from './core/conversations/ingest.ts';
+import { createMediaFetcher, DEFAULT_MEDIA_TYPES } from './core/conversations/media.ts';
+import { createAdapters, type AdapterRegistry } from './providers/registry.ts';
+import { localMediaStore, mediaRoot, type MediaStore } from './storage/media-store.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { createMetrics } from './http/metrics.ts';
 import { JobRunner } from './jobs/runner.ts';
 import { createLogger } from './log.ts';
-import { loadSecretBox } from './secrets.ts';
+import { loadSecretBox, type SecretBox } from './secrets.ts';
 import { buildServer } from './server.ts';
 
 /** One running Parley instance: database, job workers and HTTP server, and their orderly stop. */
@@ -13,6 +21,9 @@ export interface Parley {
   app: FastifyInstance;
   database: Database;
   runner: JobRunner;
+  adapters: AdapterRegistry;
+  media: MediaStore;
+  secrets: SecretBox;
   url: string;
   stop(): Promise<void>;
 }
@@ -54,13 +65,27 @@ export async function startParley(config: Config, options: StartOptions = {}): P
       },
     },
   });
-  const app = await buildServer({ config, database, runner, metrics, secrets, logger });
+  const adapters = createAdapters(providerEndpoints(config), { maxMediaBytes: config.mediaMaxBytes });
+  const directory = createChannelDirectory(database.db, database.notifier);
+  const stats = createWebhookStats(database.db);
+  const inbox = createInbox(database.db);
+  const media = localMediaStore(mediaRoot(config.dataDir));
+  const { db, notifier } = database;
+  runner.register(INBOUND_QUEUE, createIngest({ db, notifier, policy: channelAttachmentPolicy }).handler);
+  runner.register(MEDIA_QUEUE, createMediaFetcher({ db, directory, adapters, secrets, store: media, policy: { maxBytes: config.mediaMaxBytes, allowedHosts: mediaHosts(config), allowedTypes: DEFAULT_MEDIA_TYPES } }).handler);
+  runner.register(PROFILE_QUEUE, createProfileFetcher({ db, directory, adapters, secrets }).handler);
+  await directory.start();
+  stats.start((error) => logger.error({ err: error }, 'webhook statistics not saved'));
+
+  const app = await buildServer({ config, database, runner, metrics, secrets, logger, webhooks: { directory, adapters, secrets, inbox, stats, publicUrl: config.publicUrl } });
   await runner.start();
   let address: string;
   try {
     address = await app.listen({ host: config.host, port: config.port });
   } catch (error) {
     await runner.stop(0);
+    await stats.stop();
+    await directory.stop();
     await database.close();
     throw error;
   }
@@ -83,12 +108,17 @@ export async function startParley(config: Config, options: StartOptions = {}): P
     app,
     database,
     runner,
+    adapters,
+    media,
+    secrets,
     url: address,
     stop() {
       stopping ??= (async () => {
         // stop accepting, let in-flight requests finish, then jobs, then the database
         await app.close();
         await runner.stop(config.shutdownTimeoutMs);
+        await stats.stop();
+        await directory.stop();
         await database.close();
       })();
       return stopping;

@@ -5,6 +5,7 @@ import type { Database } from './db/database.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { registerHealth } from './http/health.ts';
 import { instrumentHttp, type Metrics } from './http/metrics.ts';
+import { registerWebhooks, type WebhookDeps } from './http/webhooks.ts';
 import type { JobRunner } from './jobs/runner.ts';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SecretBox } from './secrets.ts';
@@ -17,6 +18,7 @@ export interface ServerDeps {
   metrics: Metrics;
   secrets: SecretBox;
   logger: FastifyBaseLogger;
+  webhooks: WebhookDeps;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -47,5 +49,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerErrorHandling(app);
   instrumentHttp(app, deps.metrics.registry);
   registerHealth(app, { database: deps.database, runner: deps.runner, registry: deps.metrics.registry });
+  registerWebhooks(app, deps.webhooks);
   return app;
 }

@@ -165,6 +165,8 @@ export interface OutboundAttachment {
   size?: number;
   /** LINE needs a preview image for images and videos. */
   previewUrl?: string;
+  /** LINE requires an audio message's length (ms). */
+  durationMs?: number;
 }
 
 export interface OutboundMessage {

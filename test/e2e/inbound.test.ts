@@ -182,7 +182,7 @@ describe('inbound messages through the provider sandbox', () => {
       assert.equal(attachment.storage_key, null);
       assert.deepEqual(attachment.source, { kind: 'image' });
       const notice = await until(() =>
-        db().selectFrom('messages').selectAll().where('conversation_id', '=', message.conversation_id).where('kind', '=', 'notice').executeTakeFirst(),
+        db().selectFrom('messages').selectAll().where('conversation_id', '=', message.conversation_id).where('author', '=', 'system').where('kind', '=', 'notice').executeTakeFirst(),
       );
       assert.match(notice.text!, /tried to send an attachment \(image\)/);
     } finally {

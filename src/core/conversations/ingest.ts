@@ -150,7 +150,7 @@ export function createIngest(deps: { db: Kysely<DB>; notifier: Notifier; policy:
     const allowed = event.content.attachments.length === 0 || (await policy.customerAttachmentsAllowed(trx, channelId));
     const content: Record<string, unknown> = { ...event.content, attachments: undefined };
     if (event.standby) content.standby = true;
-    const kind = allowed ? kindOf(event.content) : event.content.text ? 'text' : 'notice';
+    const kind = kindOf(event.content);
     const messageId = await addMessage(trx, {
       conversationId, channelId, direction: 'inbound', author: 'customer', kind,
       text: textOf(event.content), content, raw: event.raw, providerMessageId: event.providerMessageId, status: 'received', occurredAt,

@@ -42,6 +42,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'lineApiUrl', env: 'PARLEY_LINE_API_URL', schema: Type.String({ pattern: '^https?://' }), expected: 'an http(s) base URL', default: 'https://api.line.me' },
   { key: 'lineDataUrl', env: 'PARLEY_LINE_DATA_URL', schema: Type.String({ pattern: '^https?://' }), expected: 'an http(s) base URL', default: 'https://api-data.line.me' },
   { key: 'shutdownTimeoutMs', env: 'PARLEY_SHUTDOWN_TIMEOUT_MS', schema: Type.Integer({ minimum: 0, maximum: 600_000 }), expected: 'milliseconds, an integer from 0 to 600000', default: 15_000, parse: integer },
+  { key: 'sessionIdleMinutes', env: 'PARLEY_SESSION_IDLE_MINUTES', schema: Type.Integer({ minimum: 1, maximum: 43_200 }), expected: 'minutes, an integer from 1 to 43200 (30 days)', default: 480, parse: integer },
   { key: 'jobConcurrency', env: 'PARLEY_JOB_CONCURRENCY', schema: Type.Integer({ minimum: 1, maximum: 256 }), expected: 'an integer from 1 to 256', default: 16, parse: integer },
 ];
 
@@ -62,6 +63,7 @@ const ConfigSchema = Type.Object({
   lineDataUrl: Type.String(),
   shutdownTimeoutMs: Type.Integer(),
   jobConcurrency: Type.Integer(),
+  sessionIdleMinutes: Type.Integer(),
 });
 export type Config = Static<typeof ConfigSchema>;
 

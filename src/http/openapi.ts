@@ -28,6 +28,8 @@ export async function registerOpenApi(app: FastifyInstance, info: { version: str
         },
       },
     },
+    // shared schemas keep their $id as their name in components.schemas (e.g. Error)
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
     transform({ schema, url, route }) {
       const base = (schema ?? {}) as FastifySchema & Record<string, unknown>;
       if (!url.startsWith('/api/v1/')) return { schema: { ...base, hide: true }, url };

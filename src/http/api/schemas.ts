@@ -7,7 +7,7 @@ import type { User } from '../../core/users/users.ts';
 
 /** The shapes the REST API speaks, shared by its route groups and turned into the OpenAPI document. */
 
-export const RoleSchema = Type.Union([Type.Literal('admin'), Type.Literal('supervisor'), Type.Literal('agent')], { description: ROLES.join(', ') });
+export const RoleSchema = Type.Enum(['admin', 'supervisor', 'agent'] satisfies typeof ROLES[number][]);
 const DateTime = Type.String({ format: 'date-time' });
 export const Id = Type.Integer({ minimum: 1 });
 export const IdParams = Type.Object({ id: Id });

@@ -90,7 +90,8 @@ async function choosePassword(fromStdin: boolean, usageError: (message: string) 
 export async function userCommand(args: string[], deps: UserCommandDeps): Promise<number> {
   const [sub, ...rest] = args;
   if (!sub || !SUBCOMMANDS.includes(sub)) {
-    throw deps.usageError(`${sub ? `unknown subcommand "${sub}" for` : 'missing subcommand for'} parley user; use: parley user add --email <email> --role <${ROLES.join('|')}> [--name <name>] [--password-stdin], or parley user reset-password --email <email>`);
+    const missing = !sub || sub.startsWith('-');
+    throw deps.usageError(`${missing ? 'missing subcommand for' : `unknown subcommand "${sub}" for`} parley user; use: parley user add --email <email> --role <${ROLES.join('|')}> [--name <name>] [--password-stdin], or parley user reset-password --email <email>`);
   }
   const { values, positionals } = deps.parseFlags(rest, { email: { type: 'string' }, role: { type: 'string' }, name: { type: 'string' }, 'password-stdin': { type: 'boolean' } });
   if (positionals.length > 0) throw deps.usageError(`unexpected argument "${positionals[0]}" for parley user ${sub}`);

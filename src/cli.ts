@@ -7,6 +7,8 @@ import { migrateToLatest, SchemaTooNewError } from './db/migrate.ts';
 import { openConfiguredDatabase, startParley } from './runtime.ts';
 import { sandboxCommand } from './sandbox/cli.ts';
 import { SecretKeyError } from './secrets.ts';
+import { DomainError } from './core/errors.ts';
+import { userCommand } from './user-command.ts';
 
 /** The `parley` command: start the server, migrate, and the administrative subcommands. */
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -18,6 +20,10 @@ export class UsageError extends Error {
 const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promise<number> }> = {
   start: { summary: 'start the server (migrates the database first)', run: startCommand },
   migrate: { summary: 'apply pending database migrations and exit', run: migrateCommand },
+  user: {
+    summary: 'manage users: `parley user add --email <email> --role admin|supervisor|agent [--name <name>] [--password-stdin]`, `parley user reset-password --email <email>`',
+    run: (args) => userCommand(args, { parseFlags, usageError: (message) => new UsageError(message) }),
+  },
   sandbox: { summary: 'run the local provider emulators; `parley sandbox say ...` speaks as a customer', run: (args) => sandboxCommand(args) },
 };
 
@@ -114,7 +120,7 @@ export async function main(argv: string[]): Promise<number> {
     return await command.run(rest);
   } catch (error) {
     const usage = error instanceof UsageError || error instanceof ConfigError || error instanceof SecretKeyError;
-    const known = usage || error instanceof DataFolderLockedError || error instanceof SchemaTooNewError;
+    const known = usage || error instanceof DataFolderLockedError || error instanceof SchemaTooNewError || error instanceof DomainError;
     console.error(`parley: ${known ? (error as Error).message : (error as Error).stack ?? String(error)}`);
     return usage ? 2 : 1;
   }

@@ -44,6 +44,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'mediaMaxBytes', env: 'PARLEY_MEDIA_MAX_BYTES', schema: Type.Integer({ minimum: 1024, maximum: 1_073_741_824 }), expected: 'bytes, an integer from 1024 to 1073741824', default: 26_214_400, parse: integer },
   { key: 'mediaHosts', env: 'PARLEY_MEDIA_HOSTS', schema: Type.String({ pattern: '^[A-Za-z0-9*.:,\\[\\]-]*$' }), expected: 'comma-separated host names (host, *.domain or host:port) media may also be fetched from', default: '' },
   { key: 'shutdownTimeoutMs', env: 'PARLEY_SHUTDOWN_TIMEOUT_MS', schema: Type.Integer({ minimum: 0, maximum: 600_000 }), expected: 'milliseconds, an integer from 0 to 600000', default: 15_000, parse: integer },
+  { key: 'sessionIdleMinutes', env: 'PARLEY_SESSION_IDLE_MINUTES', schema: Type.Integer({ minimum: 1, maximum: 43_200 }), expected: 'minutes, an integer from 1 to 43200 (30 days)', default: 480, parse: integer },
   { key: 'jobConcurrency', env: 'PARLEY_JOB_CONCURRENCY', schema: Type.Integer({ minimum: 1, maximum: 256 }), expected: 'an integer from 1 to 256', default: 16, parse: integer },
 ];
 
@@ -66,6 +67,7 @@ const ConfigSchema = Type.Object({
   mediaHosts: Type.String(),
   shutdownTimeoutMs: Type.Integer(),
   jobConcurrency: Type.Integer(),
+  sessionIdleMinutes: Type.Integer(),
 });
 export type Config = Static<typeof ConfigSchema>;
 

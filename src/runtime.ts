@@ -14,6 +14,7 @@ import { createMetrics } from './http/metrics.ts';
 import { JobRunner } from './jobs/runner.ts';
 import { createLogger } from './log.ts';
 import { loadSecretBox, type SecretBox } from './secrets.ts';
+import { hasActiveAdmin } from './core/users/users.ts';
 import { buildServer } from './server.ts';
 
 /** One running Parley instance: database, job workers and HTTP server, and their orderly stop. */
@@ -90,6 +91,8 @@ export async function startParley(config: Config, options: StartOptions = {}): P
     throw error;
   }
 
+  const firstAdmin = 'npx parley user add --email you@example.com --role admin';
+  const noAdmin = !(await hasActiveAdmin(database.db));
   print(
     [
       `Parley is listening on ${address}`,
@@ -100,6 +103,11 @@ export async function startParley(config: Config, options: StartOptions = {}): P
       config.publicUrl
         ? `Public URL for provider webhooks: ${config.publicUrl}`
         : 'PUBLIC_URL is not set: providers need an https URL that reaches this server to deliver webhooks.',
+      ...(noAdmin
+        ? [database.kind === 'embedded'
+          ? `No administrator yet. Create the first administrator: stop Parley (the embedded database is in use), run \`${firstAdmin}\`, then start again.`
+          : `No administrator yet. Create the first administrator: ${firstAdmin}`]
+        : []),
     ].join('\n'),
   );
 

@@ -1,9 +1,17 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import cookie from '@fastify/cookie';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
+import { registerAccess } from './http/access.ts';
+import { auditRoutes } from './http/api/audit.ts';
+import { authRoutes } from './http/api/auth.ts';
+import { SHARED_SCHEMAS } from './http/api/schemas.ts';
+import { userRoutes } from './http/api/users.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { registerHealth } from './http/health.ts';
+import { registerOpenApi } from './http/openapi.ts';
 import { instrumentHttp, type Metrics } from './http/metrics.ts';
 import { registerWebhooks, type WebhookDeps } from './http/webhooks.ts';
 import type { JobRunner } from './jobs/runner.ts';
@@ -22,6 +30,7 @@ export interface ServerDeps {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
 /** Assembles the Fastify app from the route groups. */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
@@ -48,7 +57,15 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   registerErrorHandling(app);
   instrumentHttp(app, deps.metrics.registry);
+  await app.register(cookie);
+  // before any route: from here on, a route that declares no access fails to register
+  registerAccess(app, { database: deps.database, sessionIdleMinutes: deps.config.sessionIdleMinutes });
+  await registerOpenApi(app, { version });
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   registerHealth(app, { database: deps.database, runner: deps.runner, registry: deps.metrics.registry });
   registerWebhooks(app, deps.webhooks);
+  await app.register(authRoutes, deps);
+  await app.register(userRoutes, deps);
+  await app.register(auditRoutes, deps);
   return app;
 }

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { Role } from '../core/users/roles.ts';
 
 /**
  * Row types of every table, as Kysely sees them. Each migration that adds or changes a table
@@ -22,6 +23,59 @@ export interface JobsTable {
   last_error: string | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
+}
+
+export interface UsersTable {
+  id: Generated<number>;
+  email: string;
+  name: string;
+  role: Role;
+  password_hash: string;
+  must_change_password: Generated<boolean>;
+  disabled_at: Date | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface SessionsTable {
+  id_hash: string;
+  user_id: number;
+  csrf_token: string;
+  ip: string | null;
+  user_agent: string | null;
+  created_at: Generated<Date>;
+  last_seen_at: Generated<Date>;
+}
+
+export interface ApiTokensTable {
+  id: Generated<number>;
+  user_id: number;
+  name: string;
+  token_hash: string;
+  prefix: string;
+  created_at: Generated<Date>;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: Generated<Date>;
+  actor_user_id: number | null;
+  actor_label: string;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  details: Json<Record<string, unknown>>;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface SignInFailuresTable {
+  id: Generated<number>;
+  email: string;
+  ip: string;
+  at: Generated<Date>;
 }
 
 export type Provider = 'facebook' | 'twilio-whatsapp' | 'line';
@@ -164,12 +218,17 @@ export interface AttachmentsTable {
 }
 
 export interface DB {
+  jobs: JobsTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  audit_log: AuditLogTable;
+  sign_in_failures: SignInFailuresTable;
   contacts: ContactsTable;
   social_profiles: SocialProfilesTable;
   conversations: ConversationsTable;
   messages: MessagesTable;
   attachments: AttachmentsTable;
-  jobs: JobsTable;
   messaging_accounts: MessagingAccountsTable;
   channel_instances: ChannelInstancesTable;
   webhook_stats: WebhookStatsTable;

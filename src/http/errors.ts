@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { DomainError, type DomainErrorKind } from '../core/errors.ts';
 
 /**
  * Every error answers as JSON `{error: {code, message}}`, with the HTTP status that says what
@@ -8,20 +9,41 @@ export class HttpError extends Error {
   readonly statusCode: number;
   readonly code: string;
   readonly details?: Record<string, unknown>;
-  constructor(statusCode: number, code: string, message: string, details?: Record<string, unknown>) {
+  readonly headers?: Record<string, string>;
+  constructor(statusCode: number, code: string, message: string, details?: Record<string, unknown>, headers?: Record<string, string>) {
     super(message);
     this.statusCode = statusCode;
     this.code = code;
     this.details = details;
+    this.headers = headers;
   }
 }
 
 export const badRequest = (message: string, details?: Record<string, unknown>) => new HttpError(400, 'bad_request', message, details);
-export const unauthorized = (message = 'sign in first') => new HttpError(401, 'unauthorized', message);
-export const forbidden = (message = 'your role does not allow this') => new HttpError(403, 'forbidden', message);
+export const unauthorized = (message = 'sign in first, or send an API token as Authorization: Bearer <token>') =>
+  new HttpError(401, 'unauthorized', message, undefined, { 'www-authenticate': 'Bearer' });
+export const forbidden = (message = 'your role does not allow this', code = 'forbidden') => new HttpError(403, code, message);
 export const notFound = (message = 'not found') => new HttpError(404, 'not_found', message);
 export const conflict = (message: string, details?: Record<string, unknown>) => new HttpError(409, 'conflict', message, details);
 export const unprocessable = (field: string, message: string) => new HttpError(422, 'validation_failed', `${field}: ${message}`, { field });
+export const tooManyRequests = (message: string, retryAfterSeconds: number) =>
+  new HttpError(429, 'rate_limited', message, undefined, { 'retry-after': String(retryAfterSeconds) });
+
+const DOMAIN_STATUS: Record<DomainErrorKind, [number, string]> = {
+  invalid: [422, 'validation_failed'],
+  not_found: [404, 'not_found'],
+  conflict: [409, 'conflict'],
+  not_allowed: [403, 'forbidden'],
+  bad_credentials: [401, 'bad_credentials'],
+  rate_limited: [429, 'rate_limited'],
+};
+
+/** The HTTP answer to a failure the domain reported. */
+export function fromDomain(error: DomainError): HttpError {
+  const [status, code] = DOMAIN_STATUS[error.kind];
+  const headers = error.retryAfterSeconds !== undefined ? { 'retry-after': String(error.retryAfterSeconds) } : undefined;
+  return new HttpError(status, code, error.message, error.field ? { field: error.field } : undefined, headers);
+}
 
 function fieldOf(error: FastifyError): string | undefined {
   const first = error.validation?.[0];
@@ -32,8 +54,10 @@ function fieldOf(error: FastifyError): string | undefined {
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError, request, reply) => {
+  app.setErrorHandler((thrown: FastifyError, request, reply) => {
+    const error = thrown instanceof DomainError ? fromDomain(thrown) : thrown;
     if (error instanceof HttpError) {
+      if (error.headers) reply.headers(error.headers);
       return reply.status(error.statusCode).send({ error: { code: error.code, message: error.message, ...error.details } });
     }
     if (error.validation) {

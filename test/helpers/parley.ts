@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config.ts';
+import type { Database } from '../../src/db/database.ts';
 import { startParley, type Parley } from '../../src/runtime.ts';
 import { freshDatabase } from './db.ts';
 
@@ -12,7 +13,14 @@ export interface TestParley extends Parley {
   request(path: string, init?: RequestInit): Promise<Response>;
 }
 
-export async function startTestParley(overrides: Partial<Config> = {}): Promise<TestParley> {
+export interface TestParleyOptions {
+  /** Run on this database instead of a fresh copy of the migrated template. */
+  database?: Database;
+  /** The startup banner's lines land here. */
+  print?: (line: string) => void;
+}
+
+export async function startTestParley(overrides: Partial<Config> = {}, options: TestParleyOptions = {}): Promise<TestParley> {
   const config: Config = {
     ...loadConfig({}, {}),
     port: 0,
@@ -22,8 +30,8 @@ export async function startTestParley(overrides: Partial<Config> = {}): Promise<
     shutdownTimeoutMs: 5000,
     ...overrides,
   };
-  const database = await freshDatabase();
-  const parley = await startParley(config, { database });
+  const database = options.database ?? (await freshDatabase());
+  const parley = await startParley(config, { database, print: options.print });
   return Object.assign(parley, {
     config,
     request: (path: string, init?: RequestInit) => fetch(`${parley.url}${path}`, init),

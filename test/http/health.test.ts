@@ -73,7 +73,8 @@ test('stopping finishes in-flight requests and jobs before closing the database'
   });
   parley.runner.wake();
   await enqueue(parley.database.db, { queue: 'slow-job' });
-  await new Promise((r) => setTimeout(r, 100));
+  // wait for a worker to claim it (a busy machine may take longer than a fixed pause)
+  for (const started = Date.now(); parley.runner.busy === 0 && Date.now() - started < 5000; ) await new Promise((r) => setTimeout(r, 10));
   assert.equal(parley.runner.busy, 1);
   const stopped = parley.stop();
   await stopped;

@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely/migration';
 import * as jobs from './0001_jobs.ts';
+import * as users from './0002_users.ts';
 import * as channels from './0003_channels.ts';
 import * as inbox from './0004_inbox.ts';
 import * as conversations from './0005_conversations.ts';
@@ -7,6 +8,7 @@ import * as conversations from './0005_conversations.ts';
 /** Every migration this version knows, in order. Names never change once released. */
 export const migrations: Record<string, Migration> = {
   '0001_jobs': jobs,
+  '0002_users': users,
   '0003_channels': channels,
   '0004_inbox': inbox,
   '0005_conversations': conversations,

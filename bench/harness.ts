@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,8 +38,28 @@ export function lineWebhook(userId: string, text: string): { body: string; signa
   return { body, signature: createHmac('sha256', CHANNEL_SECRET).update(body).digest('base64') };
 }
 
-/** Drives signed webhooks at `url`: as fast as `connections` allow, or at a fixed `rate`. */
-export async function load(url: string, options: { connections: number; seconds: number; rate?: number; newSenders?: boolean }): Promise<LoadResult> {
+/**
+ * Drives signed webhooks at `url` from a separate process (so the load generator does not
+ * share the measured server's event loop): as fast as `connections` allow, or at a fixed `rate`.
+ */
+export async function load(url: string, options: LoadOptions): Promise<LoadResult> {
+  const child = spawn(process.execPath, [new URL('./load-process.ts', import.meta.url).pathname, JSON.stringify({ url, ...options })], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (chunk) => (out += chunk));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`load generator exited with ${code}`);
+  return JSON.parse(out) as LoadResult;
+}
+
+export interface LoadOptions {
+  connections: number;
+  seconds: number;
+  rate?: number;
+  newSenders?: boolean;
+}
+
+/** Runs in the load process: autocannon with a freshly signed, unique event per request. */
+export async function generateLoad(url: string, options: LoadOptions): Promise<LoadResult> {
   let n = 0;
   const result = await autocannon({
     url,

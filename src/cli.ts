@@ -6,6 +6,8 @@ import { DataFolderLockedError } from './db/lock.ts';
 import { migrateToLatest, SchemaTooNewError } from './db/migrate.ts';
 import { openConfiguredDatabase, startParley } from './runtime.ts';
 import { sandboxCommand } from './sandbox/cli.ts';
+import { startDemo } from './demo.ts';
+import { join } from 'node:path';
 import { SecretKeyError } from './secrets.ts';
 import { DomainError } from './core/errors.ts';
 import { userCommand } from './user-command.ts';
@@ -18,7 +20,7 @@ export class UsageError extends Error {
 }
 
 const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promise<number> }> = {
-  start: { summary: 'start the server (migrates the database first)', run: startCommand },
+  start: { summary: 'start the server (migrates the database first); --demo adds the provider sandbox and demo data', run: startCommand },
   migrate: { summary: 'apply pending database migrations and exit', run: migrateCommand },
   user: {
     summary: 'manage users: `parley user add --email <email> --role admin|supervisor|agent [--name <name>] [--password-stdin]`, `parley user reset-password --email <email>`',
@@ -61,9 +63,13 @@ function configFrom(args: string[]): { config: Config; positionals: string[] } {
 }
 
 async function startCommand(args: string[]): Promise<number> {
-  const { config, positionals } = configFrom(args);
+  const { values, positionals } = parseFlags(args, { demo: { type: 'boolean' } });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" for parley start`);
-  const parley = await startParley(config, { print: (line) => console.log(line) });
+  const { demo, ...settings } = values as Record<string, string | undefined> & { demo?: boolean };
+  const config = loadConfig(process.env, settings);
+  const print = (line: string) => console.log(line);
+  // the demo keeps its data apart, so trying it never mixes with real channels
+  const parley = demo ? await startDemo({ ...config, dataDir: join(config.dataDir, 'demo'), databaseUrl: undefined }, print) : await startParley(config, { print });
   await new Promise<void>((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {

@@ -78,7 +78,7 @@ export async function startParley(config: Config, options: StartOptions = {}): P
   await directory.start();
   stats.start((error) => logger.error({ err: error }, 'webhook statistics not saved'));
 
-  const app = await buildServer({ config, database, runner, metrics, secrets, logger, webhooks: { directory, adapters, secrets, inbox, stats, publicUrl: config.publicUrl } });
+  const app = await buildServer({ config, database, runner, metrics, secrets, logger, webhooks: { directory, adapters, secrets, inbox, stats, publicUrl: config.publicUrl }, media });
   await runner.start();
   let address: string;
   try {

@@ -6,6 +6,8 @@ import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import { registerAccess } from './http/access.ts';
 import { auditRoutes } from './http/api/audit.ts';
+import { conversationRoutes } from './http/api/conversations.ts';
+import { deadLetterRoutes } from './http/api/dead-letters.ts';
 import { authRoutes } from './http/api/auth.ts';
 import { SHARED_SCHEMAS } from './http/api/schemas.ts';
 import { userRoutes } from './http/api/users.ts';
@@ -17,6 +19,7 @@ import { registerWebhooks, type WebhookDeps } from './http/webhooks.ts';
 import type { JobRunner } from './jobs/runner.ts';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SecretBox } from './secrets.ts';
+import type { MediaStore } from './storage/media-store.ts';
 
 /** What the HTTP routes share: decorated on the app so every route plugin can reach it. */
 export interface ServerDeps {
@@ -27,6 +30,7 @@ export interface ServerDeps {
   secrets: SecretBox;
   logger: FastifyBaseLogger;
   webhooks: WebhookDeps;
+  media: MediaStore;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -67,5 +71,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(authRoutes, deps);
   await app.register(userRoutes, deps);
   await app.register(auditRoutes, deps);
+  await app.register(conversationRoutes, { database: deps.database, media: deps.media });
+  await app.register(deadLetterRoutes, deps);
   return app;
 }

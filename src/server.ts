@@ -8,6 +8,7 @@ import { registerAccess } from './http/access.ts';
 import { auditRoutes } from './http/api/audit.ts';
 import { authRoutes } from './http/api/auth.ts';
 import { SHARED_SCHEMAS } from './http/api/schemas.ts';
+import { messagingAccountRoutes } from './http/api/messaging-accounts.ts';
 import { userRoutes } from './http/api/users.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { registerHealth } from './http/health.ts';
@@ -17,6 +18,7 @@ import { registerWebhooks, type WebhookDeps } from './http/webhooks.ts';
 import type { JobRunner } from './jobs/runner.ts';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SecretBox } from './secrets.ts';
+import type { MessagingAccounts } from './core/channels/messaging-accounts.ts';
 
 /** What the HTTP routes share: decorated on the app so every route plugin can reach it. */
 export interface ServerDeps {
@@ -27,6 +29,7 @@ export interface ServerDeps {
   secrets: SecretBox;
   logger: FastifyBaseLogger;
   webhooks: WebhookDeps;
+  channels: MessagingAccounts;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -67,5 +70,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(authRoutes, deps);
   await app.register(userRoutes, deps);
   await app.register(auditRoutes, deps);
+  await app.register(messagingAccountRoutes, { channels: deps.channels, publicUrl: deps.config.publicUrl });
   return app;
 }

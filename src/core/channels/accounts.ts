@@ -222,6 +222,8 @@ function validAccount(input: NewAccount): { name: string; externalId: string; se
 export async function createAccount(db: Kysely<DB>, secrets: SecretBox, input: NewAccount, actor: Actor): Promise<{ accountId: string; channelIds: string[] }> {
   const valid = validAccount(input);
   return db.transaction().execute(async (trx) => {
+    // a LINE account is its channel: name the channel instance that holds it
+    if (input.provider === 'line') await ensureFree(trx, 'line', valid.externalId);
     const twin = await trx
       .selectFrom('messaging_accounts')
       .select(['id', 'name'])
@@ -234,7 +236,6 @@ export async function createAccount(db: Kysely<DB>, secrets: SecretBox, input: N
         holder: { id: twin.id, name: twin.name, accountId: twin.id, accountName: twin.name },
       });
     }
-    if (input.provider === 'line') await ensureFree(trx, 'line', valid.externalId);
     const accountId = await insertAccount(trx, secrets, { provider: input.provider, name: valid.name, externalId: valid.externalId, secret: valid.secret });
     await audit(trx, {
       actor,

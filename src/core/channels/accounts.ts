@@ -340,12 +340,6 @@ export async function replaceToken(db: Kysely<DB>, secrets: SecretBox, accountId
   });
 }
 
-/** The LINE account's one channel instance (its token lives there). */
-export async function lineChannelOf(executor: Kysely<DB>, accountId: string): Promise<string | undefined> {
-  const row = await executor.selectFrom('channel_instances').select('id').where('account_id', '=', accountId).where('deleted_at', 'is', null).executeTakeFirst();
-  return row?.id;
-}
-
 /**
  * Soft delete: the account and its channel instances are marked deleted, so their webhooks are
  * answered 410 and nothing more is taken in; conversations and messages stay.

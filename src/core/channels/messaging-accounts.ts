@@ -4,7 +4,7 @@ import { invalid } from '../errors.ts';
 import * as accounts from './accounts.ts';
 import type { ChannelInstance, MessagingAccount, NewAccount, NewChannel } from './accounts.ts';
 import { checkWithin, recheckAll, type CheckDeps } from './checks.ts';
-import { FIELDS } from './fields.ts';
+import { checkSecret, FIELDS, PROVIDER_LABEL } from './fields.ts';
 import type { WebhookDiagnostics, WebhookStats } from './webhook-stats.ts';
 
 /**
@@ -86,13 +86,18 @@ export function createMessagingAccounts(deps: MessagingAccountsDeps) {
       const entries = Object.entries(rest);
       if (entries.length > 1) throw invalid(entries[1]![0], 'give one account secret at a time');
       const secret = entries[0] && { field: entries[0][0], value: entries[0][1] };
-      const toCheck = new Set(await accounts.updateAccount(db, secrets, accountId, { name: changes.name, secret }, actor));
+      // everything that can be refused is refused before anything is saved
+      let lineChannel: string | undefined;
       if (channelAccessToken !== undefined) {
         const account = await accounts.getAccount(db, accountId);
-        const channelId = account.provider === 'line' ? await accounts.lineChannelOf(db, accountId) : undefined;
-        if (!channelId) throw invalid('channelAccessToken', `is not a field of a ${account.provider} account`);
-        await accounts.replaceToken(db, secrets, accountId, channelId, FIELDS.line.token, channelAccessToken, actor);
-        toCheck.add(channelId);
+        lineChannel = account.provider === 'line' ? account.channels[0]?.id : undefined;
+        if (!lineChannel) throw invalid('channelAccessToken', `is not a field of a ${PROVIDER_LABEL[account.provider]} account`);
+        checkSecret('channelAccessToken', channelAccessToken);
+      }
+      const toCheck = new Set(await accounts.updateAccount(db, secrets, accountId, { name: changes.name, secret }, actor));
+      if (lineChannel && channelAccessToken !== undefined) {
+        await accounts.replaceToken(db, secrets, accountId, lineChannel, FIELDS.line.token, channelAccessToken, actor);
+        toCheck.add(lineChannel);
       }
       await check([...toCheck], actor);
       return accountView(await accounts.getAccount(db, accountId));

@@ -449,6 +449,10 @@ describe('messaging accounts through the API, against the provider sandbox', () 
       const wrongSecret = await admin.call('PATCH', `${BASE}/${account.id}`, { authToken: 'abc' });
       assert.equal(wrongSecret.status, 422);
       assert.equal(wrongSecret.body.error.field, 'authToken');
+      const misplaced = await admin.call('PATCH', `${BASE}/${account.id}`, { name: 'Renamed', channelAccessToken: 'abc' });
+      assert.equal(misplaced.status, 422);
+      assert.equal(misplaced.body.error.field, 'channelAccessToken');
+      assert.equal((await admin.call('GET', `${BASE}/${account.id}`)).body.account.name, account.name, 'a refused change changes nothing');
       const noPage = await admin.call('POST', `${BASE}/${account.id}/pages`, { name: 'x', pageId: 'facebook.com/mypage', pageAccessToken: 't' });
       assert.equal(noPage.body.error.field, 'pageId');
       assert.equal((await admin.call('GET', `${BASE}/not-an-id`)).status, 404);

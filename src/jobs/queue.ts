@@ -61,7 +61,8 @@ export async function claim(db: Kysely<DB>, queues: string[], worker: string, li
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED)
     RETURNING id, queue, payload, attempts, max_attempts, group_key, created_at`.execute(db);
-  return result.rows.map((r) => ({
+  // RETURNING has no order: hand jobs out in queue order
+  return result.rows.sort((a, b) => a.id - b.id).map((r) => ({
     id: r.id,
     queue: r.queue,
     payload: r.payload,
@@ -74,6 +75,11 @@ export async function claim(db: Kysely<DB>, queues: string[], worker: string, li
 
 export async function complete(db: Kysely<DB>, job: Job, worker: string): Promise<void> {
   await db.deleteFrom('jobs').where('id', '=', job.id).where('locked_by', '=', worker).execute();
+}
+
+export async function completeMany(db: Kysely<DB>, jobs: Job[], worker: string): Promise<void> {
+  if (jobs.length === 0) return;
+  await db.deleteFrom('jobs').where('id', 'in', jobs.map((j) => j.id)).where('locked_by', '=', worker).execute();
 }
 
 /** Schedules another attempt after `delayMs`, or marks the job dead when it has none left (or `final`). Returns the new state. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Notifier } from '../db/notifier.ts';
 import type { DB } from '../db/schema.ts';
-import { claim, complete, enqueue, fail, releaseExpiredLeases, type Job } from './queue.ts';
+import { claim, complete, completeMany, enqueue, fail, releaseExpiredLeases, type Job } from './queue.ts';
 
 /** Throw from a handler to choose when the next attempt happens (e.g. a provider's Retry-After). */
 export class RetryLater extends Error {
@@ -20,6 +20,13 @@ export class PermanentFailure extends Error {
 }
 
 export type JobHandler = (job: Job) => Promise<void>;
+
+/**
+ * Handles several jobs of one queue at once, typically in one transaction (one commit for the
+ * lot). It completes the jobs it finished with `complete(trx, jobs)` inside that transaction,
+ * and returns the jobs that failed with their error (each is retried on its own).
+ */
+export type BatchHandler = (jobs: Job[], complete: (trx: Kysely<DB>, jobs: Job[]) => Promise<void>) => Promise<Map<number, Error>>;
 
 export interface JobEvents {
   onOutcome?(queue: string, outcome: 'completed' | 'retried' | 'dead', job: Job, error?: Error): void;
@@ -56,6 +63,7 @@ export class JobRunner {
   readonly #db: Kysely<DB>;
   readonly #notifier: Notifier;
   readonly #handlers = new Map<string, JobHandler>();
+  readonly #batchHandlers = new Map<string, { handler: BatchHandler; size: number }>();
   readonly #recurring = new Map<string, Recurring>();
   readonly #options: Required<Omit<RunnerOptions, 'events'>> & { events: JobEvents };
   readonly #inFlight = new Set<Promise<void>>();
@@ -85,6 +93,12 @@ export class JobRunner {
     return this;
   }
 
+  /** Jobs of `queue` are claimed and handled up to `size` at a time (each batch takes one slot). */
+  registerBatch(queue: string, size: number, handler: BatchHandler): this {
+    this.#batchHandlers.set(queue, { handler, size });
+    return this;
+  }
+
   /** Runs `handler` every `everyMs`, once across all instances (a singleton job per queue). */
   every(queue: string, everyMs: number, handler: JobHandler): this {
     this.#recurring.set(queue, { queue, everyMs });
@@ -95,7 +109,7 @@ export class JobRunner {
     if (this.#running) return;
     this.#running = true;
     this.#unlisten = await this.#notifier.listen('parley_jobs', (queue) => {
-      if (this.#handlers.has(queue)) this.wake();
+      if (this.#handlers.has(queue) || this.#batchHandlers.has(queue)) this.wake();
     });
     for (const r of this.#recurring.values()) {
       await enqueue(this.#db, { queue: r.queue, singletonKey: `every:${r.queue}`, runAt: new Date(Date.now() + r.everyMs) });
@@ -143,6 +157,12 @@ export class JobRunner {
           this.#lastReap = Date.now();
           await releaseExpiredLeases(this.#db);
         }
+        for (const [queue, { size }] of this.#batchHandlers) {
+          if (this.#inFlight.size >= this.#options.concurrency) break;
+          const batch = await claim(this.#db, [queue], this.id, size, this.#options.leaseMs);
+          if (batch.length > 0) this.#track(this.#runBatch(queue, batch));
+          if (batch.length === size) this.#again = true;
+        }
         const free = this.#options.concurrency - this.#inFlight.size;
         const jobs = await claim(this.#db, [...this.#handlers.keys()], this.id, free, this.#options.leaseMs);
         for (const job of jobs) this.#track(this.#run(job));
@@ -165,6 +185,41 @@ export class JobRunner {
     });
   }
 
+  async #runBatch(queue: string, jobs: Job[]): Promise<void> {
+    const events = this.#options.events;
+    let failures: Map<number, Error>;
+    const completed = new Set<number>();
+    try {
+      failures = await this.#batchHandlers.get(queue)!.handler(jobs, async (trx, done) => {
+        await completeMany(trx, done, this.id);
+        for (const job of done) completed.add(job.id);
+      });
+    } catch (caught) {
+      // the whole batch failed (its transaction rolled back): every job is retried on its own
+      const error = caught instanceof Error ? caught : new Error(String(caught));
+      failures = new Map(jobs.map((job) => [job.id, error]));
+      completed.clear();
+    }
+    for (const job of jobs) {
+      const error = failures.get(job.id);
+      if (error) await this.#failed(job, error);
+      else if (completed.has(job.id)) events.onOutcome?.(job.queue, 'completed', job);
+      else await this.#failed(job, new Error('the batch handler neither completed nor failed this job'));
+    }
+  }
+
+  async #failed(job: Job, error: Error): Promise<void> {
+    const events = this.#options.events;
+    try {
+      const delay = error instanceof RetryLater ? error.delayMs : backoffMs(job.attempts);
+      const state = await fail(this.#db, job, this.id, error.message, delay, error instanceof PermanentFailure);
+      events.onOutcome?.(job.queue, state === 'dead' ? 'dead' : 'retried', job, error);
+    } catch (storeError) {
+      // the lease will expire and the job will be retried
+      events.onError?.(storeError as Error);
+    }
+  }
+
   async #run(job: Job): Promise<void> {
     const events = this.#options.events;
     try {
@@ -180,15 +235,7 @@ export class JobRunner {
       }
       events.onOutcome?.(job.queue, 'completed', job);
     } catch (caught) {
-      const error = caught instanceof Error ? caught : new Error(String(caught));
-      try {
-        const delay = error instanceof RetryLater ? error.delayMs : backoffMs(job.attempts);
-        const state = await fail(this.#db, job, this.id, error.message, delay, error instanceof PermanentFailure);
-        events.onOutcome?.(job.queue, state === 'dead' ? 'dead' : 'retried', job, error);
-      } catch (storeError) {
-        // the lease will expire and the job will be retried
-        events.onError?.(storeError as Error);
-      }
+      await this.#failed(job, caught instanceof Error ? caught : new Error(String(caught)));
     }
   }
 }

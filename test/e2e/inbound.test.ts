@@ -248,7 +248,7 @@ describe('inbound messages through the provider sandbox', () => {
     }
     const second = new JobRunner(db(), env.parley.database.notifier, { concurrency: 8, pollMs: 20 });
     const { createIngest, channelAttachmentPolicy } = await import('../../src/core/conversations/ingest.ts');
-    second.register('inbound', createIngest({ db: db(), notifier: env.parley.database.notifier, policy: channelAttachmentPolicy }).handler);
+    second.registerBatch('inbound', 4, createIngest({ db: db(), notifier: env.parley.database.notifier, policy: channelAttachmentPolicy }).handler);
     await Promise.all([env.parley.runner.start(), second.start()]);
     try {
       for (const r of said) await messageByProviderId(r.messageId);

@@ -195,3 +195,29 @@ test('several runners (instances) share the work and never run a job twice', { s
     await database.close();
   }
 });
+
+test('a batch handler gets several jobs at once; those it completes are done, a failing one is retried on its own', async () => {
+  await withRunner(async (database, runner) => {
+    const batches: number[][] = [];
+    let failedOnce = false;
+    runner.registerBatch('bulk', 10, async (jobs, complete) => {
+      batches.push(jobs.map((j) => (j.payload as { n: number }).n));
+      const failures = new Map<number, Error>();
+      const done = jobs.filter((j) => {
+        if ((j.payload as { n: number }).n === 3 && !failedOnce) {
+          failedOnce = true;
+          failures.set(j.id, new RetryLater('not yet', 20));
+          return false;
+        }
+        return true;
+      });
+      await database.db.transaction().execute((trx) => complete(trx, done));
+      return failures;
+    });
+    await database.db.insertInto('jobs').values(Array.from({ length: 6 }, (_, n) => ({ queue: 'bulk', payload: JSON.stringify({ n }) }))).execute();
+    await runner.start();
+    await until(async () => (await jobCount(database)) === 0);
+    assert.deepEqual(batches[0], [0, 1, 2, 3, 4, 5], 'claimed together');
+    assert.deepEqual(batches.flat().filter((n) => n === 3).length, 2, 'only the failed job ran again');
+  });
+});

@@ -2,7 +2,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Notifier } from '../../db/notifier.ts';
 import type { DB, MessageStatus, Provider } from '../../db/schema.ts';
 import { enqueue } from '../../jobs/queue.ts';
-import { RetryLater, type JobHandler } from '../../jobs/runner.ts';
+import { RetryLater, type BatchHandler } from '../../jobs/runner.ts';
 import type { EchoEvent, InboundContent, InboundEvent, LifecycleEvent, MessageEvent, StatusEvent, UnsupportedEvent } from '../../providers/types.ts';
 
 /**
@@ -94,6 +94,9 @@ async function conversationForEcho(trx: Trx, channelId: string, profile: { id: s
     .executeTakeFirstOrThrow();
   return created.id;
 }
+
+/** How many inbox events are applied per transaction. */
+export const INGEST_BATCH = 32;
 
 export function createIngest(deps: { db: Kysely<DB>; notifier: Notifier; policy: IngestPolicy }) {
   const { db, notifier, policy } = deps;
@@ -277,36 +280,56 @@ export function createIngest(deps: { db: Kysely<DB>; notifier: Notifier; policy:
     if (messageId) await announce(notifier, trx, { conversationId, messageId, change: 'message' });
   }
 
-  const handler: JobHandler = async (job) => {
-    const { inboxId } = job.payload as { inboxId: number };
+  async function apply(trx: Trx, inboxId: number, attempt: number): Promise<void> {
+    const row = await trx
+      .selectFrom('inbox_events as i')
+      .innerJoin('channel_instances as c', 'c.id', 'i.channel_id')
+      .select(['i.id', 'i.channel_id', 'i.event', 'i.processed_at', 'c.provider'])
+      .where('i.id', '=', inboxId)
+      .executeTakeFirst();
+    if (!row || row.processed_at) return;
+    const event = row.event as InboundEvent;
+    switch (event.type) {
+      case 'message':
+        return applyMessage(trx, row.channel_id, row.provider, event);
+      case 'echo':
+        return applyEcho(trx, row.channel_id, row.provider, event);
+      case 'status':
+        return applyStatus(trx, row.channel_id, event, attempt);
+      case 'lifecycle':
+        return applyLifecycle(trx, row.channel_id, event);
+      case 'unsupported':
+        return applyUnsupported(trx, row.channel_id, row.provider, event);
+    }
+  }
+
+  /**
+   * Applies a batch of events (distinct customers: a customer's events are never claimed
+   * together) in one transaction, each in its own savepoint so one failing event is retried
+   * alone while the others commit.
+   */
+  const handler: BatchHandler = async (jobs, complete) => {
+    const failures = new Map<number, Error>();
     await db.transaction().execute(async (trx) => {
-      const row = await trx
-        .selectFrom('inbox_events as i')
-        .innerJoin('channel_instances as c', 'c.id', 'i.channel_id')
-        .select(['i.id', 'i.channel_id', 'i.event', 'i.processed_at', 'c.provider'])
-        .where('i.id', '=', inboxId)
-        .executeTakeFirst();
-      if (!row || row.processed_at) return;
-      const event = row.event as InboundEvent;
-      switch (event.type) {
-        case 'message':
-          await applyMessage(trx, row.channel_id, row.provider, event);
-          break;
-        case 'echo':
-          await applyEcho(trx, row.channel_id, row.provider, event);
-          break;
-        case 'status':
-          await applyStatus(trx, row.channel_id, event, job.attempts);
-          break;
-        case 'lifecycle':
-          await applyLifecycle(trx, row.channel_id, event);
-          break;
-        case 'unsupported':
-          await applyUnsupported(trx, row.channel_id, row.provider, event);
-          break;
+      const done = [];
+      for (const job of jobs) {
+        const { inboxId } = job.payload as { inboxId: number };
+        await sql`SAVEPOINT event`.execute(trx);
+        try {
+          await apply(trx, inboxId, job.attempts);
+          await sql`RELEASE SAVEPOINT event`.execute(trx);
+          done.push(job);
+        } catch (error) {
+          await sql`ROLLBACK TO SAVEPOINT event`.execute(trx);
+          failures.set(job.id, error as Error);
+        }
       }
-      await trx.updateTable('inbox_events').set({ processed_at: sql`now()` }).where('id', '=', inboxId).execute();
+      if (done.length === 0) return;
+      const ids = done.map((job) => (job.payload as { inboxId: number }).inboxId);
+      await trx.updateTable('inbox_events').set({ processed_at: sql`now()` }).where('id', 'in', ids).where('processed_at', 'is', null).execute();
+      await complete(trx, done);
     });
+    return failures;
   };
   return { handler };
 }

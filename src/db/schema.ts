@@ -149,6 +149,8 @@ export interface WorkstreamsTable {
   missed_offers_before_away: Generated<number>;
   prefer_previous_agent: Generated<boolean>;
   reopen_within_hours: Generated<number>;
+  default_queue_id: string | null;
+  skill_matching: Generated<'exact' | 'closest'>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -222,8 +224,123 @@ export interface ConversationsTable {
   last_message_at: Date | null;
   reply_token: string | null;
   reply_token_at: Date | null;
+  workstream_id: string | null;
+  queue_id: string | null;
+  priority: Generated<number>;
+  required_skills: ColumnType<RequiredSkill[], string | undefined, string>;
+  assigned_user_id: number | null;
+  held_capacity: Generated<number>;
+  waiting_since: Date | null;
+  queued_at: Date | null;
+  classified_at: Date | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
+}
+
+/** A skill a conversation needs, with the least proficiency (1–10) that counts as a match. */
+export interface RequiredSkill {
+  skill: string;
+  proficiency?: number;
+}
+
+export type AssignmentMethodName = 'highest-capacity' | 'round-robin' | 'least-active';
+
+export interface OverflowRule {
+  when: 'full' | 'waiting' | 'outside-hours';
+  /** For `waiting`: minutes in the queue before the action applies. */
+  afterMinutes?: number;
+  action: OverflowAction;
+}
+
+export interface QueuesTable {
+  id: Generated<string>;
+  name: string;
+  priority: Generated<number>;
+  assignment_method: ColumnType<AssignmentMethodName, AssignmentMethodName | undefined, AssignmentMethodName>;
+  max_size: number | null;
+  overflow: ColumnType<OverflowRule[], string | undefined, string>;
+  last_assigned_user_id: number | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface AgentsTable {
+  user_id: number;
+  presence: ColumnType<Presence, Presence | undefined, Presence>;
+  presence_automatic: Generated<boolean>;
+  presence_changed_at: Generated<Date>;
+  capacity: Generated<number>;
+  used_capacity: Generated<number>;
+  missed_offers: Generated<number>;
+  last_assigned_at: Date | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface AgentSkillsTable {
+  user_id: number;
+  skill: string;
+  proficiency: number;
+}
+
+export interface QueueMembersTable {
+  queue_id: string;
+  user_id: number;
+  position: number;
+  created_at: Generated<Date>;
+}
+
+export type ConditionField = 'channel' | 'channelInstance' | 'language' | 'contactLinked' | 'firstMessage' | `customer.${string}`;
+export type ConditionOp = 'equals' | 'not-equals' | 'in' | 'contains' | 'matches' | 'is-set' | 'is-not-set';
+
+export interface RuleCondition {
+  field: ConditionField;
+  op: ConditionOp;
+  value?: string | boolean | string[];
+}
+
+export interface RoutingRulesTable {
+  id: Generated<string>;
+  workstream_id: string;
+  position: number;
+  name: string;
+  enabled: Generated<boolean>;
+  match: ColumnType<'all' | 'any', 'all' | 'any' | undefined, 'all' | 'any'>;
+  conditions: ColumnType<RuleCondition[], string | undefined, string>;
+  queue_id: string | null;
+  skills: ColumnType<RequiredSkill[], string | undefined, string>;
+  priority: number | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export type OfferState = 'pending' | 'accepted' | 'rejected' | 'expired' | 'withdrawn';
+
+export interface OffersTable {
+  id: Generated<string>;
+  conversation_id: string;
+  user_id: number;
+  queue_id: string | null;
+  state: ColumnType<OfferState, OfferState | undefined, OfferState>;
+  note: string | null;
+  created_at: Generated<Date>;
+  expires_at: Timestamp;
+  answered_at: Date | null;
+}
+
+export interface ConversationEventsTable {
+  id: Generated<number>;
+  conversation_id: string;
+  at: Generated<Date>;
+  kind: string;
+  from_state: string | null;
+  to_state: string | null;
+  actor_user_id: number | null;
+  actor_label: string;
+  agent_user_id: number | null;
+  queue_id: string | null;
+  reason: string | null;
+  details: Json<Record<string, unknown>>;
 }
 
 export type MessageStatus = 'received' | 'pending' | 'sent' | 'delivered' | 'read' | 'failed';
@@ -280,5 +397,12 @@ export interface DB {
   webhook_stats: WebhookStatsTable;
   workstreams: WorkstreamsTable;
   workstream_templates: WorkstreamTemplatesTable;
+  queues: QueuesTable;
+  agents: AgentsTable;
+  agent_skills: AgentSkillsTable;
+  queue_members: QueueMembersTable;
+  routing_rules: RoutingRulesTable;
+  offers: OffersTable;
+  conversation_events: ConversationEventsTable;
   inbox_events: InboxEventsTable;
 }

@@ -23,6 +23,11 @@ export interface IngestPolicy {
 
 type Trx = Transaction<DB>;
 
+export interface IngestHooks {
+  /** In the transaction that opened the conversation (routing enqueues its classification). */
+  conversationOpened?(trx: Kysely<DB>, conversationId: string): Promise<void>;
+}
+
 export interface ConversationChange {
   conversationId: string;
   messageId?: string;
@@ -64,7 +69,7 @@ async function profileFor(trx: Trx, channelId: string, provider: Provider, custo
 }
 
 /** The customer's open conversation on this channel, or a new one linked to their contact. */
-async function openConversation(trx: Trx, notifier: Notifier, channelId: string, profile: { id: string; contact_id: string | null }): Promise<string> {
+async function openConversation(trx: Trx, notifier: Notifier, hooks: IngestHooks, channelId: string, profile: { id: string; contact_id: string | null }): Promise<string> {
   const open = await trx.selectFrom('conversations').select('id').where('social_profile_id', '=', profile.id).where('state', '<>', 'closed').forUpdate().executeTakeFirst();
   if (open) return open.id;
   const created = await trx
@@ -72,6 +77,7 @@ async function openConversation(trx: Trx, notifier: Notifier, channelId: string,
     .values({ channel_id: channelId, social_profile_id: profile.id, contact_id: profile.contact_id })
     .returning('id')
     .executeTakeFirstOrThrow();
+  await hooks.conversationOpened?.(trx, created.id);
   await announce(notifier, trx, { conversationId: created.id, change: 'opened' });
   return created.id;
 }
@@ -95,8 +101,9 @@ async function conversationForEcho(trx: Trx, channelId: string, profile: { id: s
   return created.id;
 }
 
-export function createIngest(deps: { db: Kysely<DB>; notifier: Notifier; policy: IngestPolicy }) {
+export function createIngest(deps: { db: Kysely<DB>; notifier: Notifier; policy: IngestPolicy; hooks?: IngestHooks }) {
   const { db, notifier, policy } = deps;
+  const hooks = deps.hooks ?? {};
 
   async function addMessage(
     trx: Trx,
@@ -145,7 +152,7 @@ export function createIngest(deps: { db: Kysely<DB>; notifier: Notifier; policy:
 
   async function applyMessage(trx: Trx, channelId: string, provider: Provider, event: MessageEvent): Promise<void> {
     const profile = await profileFor(trx, channelId, provider, event.customerId, event.customerName);
-    const conversationId = await openConversation(trx, notifier, channelId, profile);
+    const conversationId = await openConversation(trx, notifier, hooks, channelId, profile);
     const occurredAt = new Date(event.timestamp);
     const allowed = event.content.attachments.length === 0 || (await policy.customerAttachmentsAllowed(trx, channelId));
     const content: Record<string, unknown> = { ...event.content, attachments: undefined };
@@ -267,7 +274,7 @@ export function createIngest(deps: { db: Kysely<DB>; notifier: Notifier; policy:
   async function applyUnsupported(trx: Trx, channelId: string, provider: Provider, event: UnsupportedEvent): Promise<void> {
     if (!event.customerId) return; // nothing to show it with; the inbox keeps the raw payload
     const profile = await profileFor(trx, channelId, provider, event.customerId);
-    const conversationId = await openConversation(trx, notifier, channelId, profile);
+    const conversationId = await openConversation(trx, notifier, hooks, channelId, profile);
     const occurredAt = new Date(event.timestamp);
     const messageId = await addMessage(trx, {
       conversationId, channelId, direction: 'inbound', author: 'customer', kind: 'unsupported',

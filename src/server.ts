@@ -9,6 +9,8 @@ import { auditRoutes } from './http/api/audit.ts';
 import { authRoutes } from './http/api/auth.ts';
 import { SHARED_SCHEMAS } from './http/api/schemas.ts';
 import { userRoutes } from './http/api/users.ts';
+import { routingRoutes } from './http/api/routing.ts';
+import { workRoutes } from './http/api/work.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { registerHealth } from './http/health.ts';
 import { registerOpenApi } from './http/openapi.ts';
@@ -67,5 +69,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(authRoutes, deps);
   await app.register(userRoutes, deps);
   await app.register(auditRoutes, deps);
+  await app.register(routingRoutes, deps);
+  await app.register(workRoutes, deps);
   return app;
 }

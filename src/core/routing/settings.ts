@@ -5,6 +5,7 @@ import { conflict, invalid, notFound } from '../errors.ts';
 import { conditionProblem } from './classify.ts';
 import { calendarProblem } from './hours.ts';
 import { METHOD_NAMES } from './methods.ts';
+import { dispatchAgentQueues } from './claim.ts';
 import { agentRow, setPresence } from './work.ts';
 import type { Notifier } from '../../db/notifier.ts';
 
@@ -417,6 +418,8 @@ export async function updateAgent(db: Trx, notifier: Notifier, userId: number, i
         await trx.insertInto('queue_members').values({ queue_id: queueId, user_id: userId, position: position.next }).onConflict((oc) => oc.columns(['queue_id', 'user_id']).doNothing()).execute();
       }
     }
+    // more room or new queues may serve someone waiting now
+    if (input.capacity !== undefined || input.queueIds !== undefined) await dispatchAgentQueues(trx, userId);
     await audit(trx, { actor, action: 'agent.updated', target: { type: 'user', id: userId }, details: { ...input } });
   });
   if (input.presence !== undefined) await setPresence(db, notifier, userId, input.presence, actor);

@@ -7,6 +7,7 @@ import { createWebhookStats } from './core/channels/webhook-stats.ts';
 import { createProfileFetcher } from './core/contacts/profiles.ts';
 import { createInbox, INBOUND_QUEUE } from './core/conversations/inbox.ts';
 import { channelAttachmentPolicy, createIngest, INGEST_BATCH, MEDIA_QUEUE, PROFILE_QUEUE } from './core/conversations/ingest.ts';
+import { registerRouting, routingHooks } from './core/routing/index.ts';
 import { createMediaFetcher, DEFAULT_MEDIA_TYPES } from './core/conversations/media.ts';
 import { createAdapters, type AdapterRegistry } from './providers/registry.ts';
 import { localMediaStore, mediaRoot, type MediaStore } from './storage/media-store.ts';
@@ -76,7 +77,8 @@ export async function startParley(config: Config, options: StartOptions = {}): P
   const inbox = createInbox(database.db);
   const media = localMediaStore(mediaRoot(config.dataDir));
   const { db, notifier } = database;
-  runner.registerBatch(INBOUND_QUEUE, INGEST_BATCH, createIngest({ db, notifier, policy: channelAttachmentPolicy }).handler);
+  runner.registerBatch(INBOUND_QUEUE, INGEST_BATCH, createIngest({ db, notifier, policy: channelAttachmentPolicy, hooks: routingHooks }).handler);
+  registerRouting(runner, { db, notifier });
   runner.register(MEDIA_QUEUE, createMediaFetcher({ db, directory, adapters, secrets, store: media, policy: { maxBytes: config.mediaMaxBytes, allowedHosts: mediaHosts(config), allowedTypes: DEFAULT_MEDIA_TYPES } }).handler);
   runner.register(PROFILE_QUEUE, createProfileFetcher({ db, directory, adapters, secrets }).handler);
   const checkDeps = { db, secrets, directory, adapters, publicUrl: config.publicUrl };

@@ -12,6 +12,8 @@ import { authRoutes } from './http/api/auth.ts';
 import { SHARED_SCHEMAS } from './http/api/schemas.ts';
 import { messagingAccountRoutes } from './http/api/messaging-accounts.ts';
 import { userRoutes } from './http/api/users.ts';
+import { routingRoutes } from './http/api/routing.ts';
+import { workRoutes } from './http/api/work.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { registerHealth } from './http/health.ts';
 import { registerOpenApi } from './http/openapi.ts';
@@ -77,5 +79,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(conversationRoutes, { database: deps.database, media: deps.media });
   await app.register(deadLetterRoutes, deps);
   await app.register(messagingAccountRoutes, { channels: deps.channels, publicUrl: deps.config.publicUrl });
+  await app.register(routingRoutes, deps);
+  await app.register(workRoutes, deps);
   return app;
 }

@@ -109,8 +109,7 @@ export interface ChannelInstancesTable {
   status_code: string | null;
   status_changed_at: Date | null;
   manual_steps: Json<string[]>;
-  customer_attachments: Generated<boolean>;
-  agent_attachments: Generated<boolean>;
+  workstream_id: string | null;
   checked_at: Date | null;
   last_webhook_at: Date | null;
   last_signature_failure_at: Date | null;
@@ -118,6 +117,55 @@ export interface ChannelInstancesTable {
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
   deleted_at: Date | null;
+}
+
+export type Presence = 'available' | 'busy' | 'do-not-disturb' | 'away' | 'offline';
+
+/** Weekly calendar: day → opening intervals ["09:00", "17:30"] in the workstream's time zone. */
+export type WeeklyHours = Partial<Record<'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun', Array<[string, string]>>>;
+
+/** What happens to a conversation that needs an agent outside operating hours or on overflow. */
+export type OverflowAction =
+  | { type: 'keep-waiting' }
+  | { type: 'move-to-queue'; queueId: string }
+  | { type: 'send-message'; text: string };
+
+export interface WorkstreamsTable {
+  id: Generated<string>;
+  name: string;
+  language: string | null;
+  mode: Generated<'push'>;
+  capacity_per_conversation: Generated<number>;
+  allowed_presences: ColumnType<Presence[], string | undefined, string>;
+  auto_close_hours: Generated<number>;
+  keep_open_waiting: Generated<boolean>;
+  operating_hours: ColumnType<WeeklyHours | null, string | null | undefined, string | null>;
+  time_zone: Generated<string>;
+  holidays: ColumnType<string[], string | undefined, string>;
+  outside_hours_action: ColumnType<OverflowAction, string | undefined, string>;
+  customer_attachments: Generated<boolean>;
+  agent_attachments: Generated<boolean>;
+  facebook_human_agent_tag: Generated<boolean>;
+  facebook_tag_enabled_at: Date | null;
+  offer_timeout_seconds: Generated<number>;
+  missed_offers_before_away: Generated<number>;
+  prefer_previous_agent: Generated<boolean>;
+  reopen_within_hours: Generated<number>;
+  default_queue_id: string | null;
+  skill_matching: Generated<'exact' | 'closest'>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface WorkstreamTemplatesTable {
+  id: Generated<string>;
+  workstream_id: string;
+  name: string;
+  language: string;
+  body: string;
+  provider_template_id: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
 }
 
 export interface WebhookStatsTable {
@@ -178,8 +226,123 @@ export interface ConversationsTable {
   last_message_at: Date | null;
   reply_token: string | null;
   reply_token_at: Date | null;
+  workstream_id: string | null;
+  queue_id: string | null;
+  priority: Generated<number>;
+  required_skills: ColumnType<RequiredSkill[], string | undefined, string>;
+  assigned_user_id: number | null;
+  held_capacity: Generated<number>;
+  waiting_since: Date | null;
+  queued_at: Date | null;
+  classified_at: Date | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
+}
+
+/** A skill a conversation needs, with the least proficiency (1–10) that counts as a match. */
+export interface RequiredSkill {
+  skill: string;
+  proficiency?: number;
+}
+
+export type AssignmentMethodName = 'highest-capacity' | 'round-robin' | 'least-active';
+
+export interface OverflowRule {
+  when: 'full' | 'waiting' | 'outside-hours';
+  /** For `waiting`: minutes in the queue before the action applies. */
+  afterMinutes?: number;
+  action: OverflowAction;
+}
+
+export interface QueuesTable {
+  id: Generated<string>;
+  name: string;
+  priority: Generated<number>;
+  assignment_method: ColumnType<AssignmentMethodName, AssignmentMethodName | undefined, AssignmentMethodName>;
+  max_size: number | null;
+  overflow: ColumnType<OverflowRule[], string | undefined, string>;
+  last_assigned_user_id: number | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface AgentsTable {
+  user_id: number;
+  presence: ColumnType<Presence, Presence | undefined, Presence>;
+  presence_automatic: Generated<boolean>;
+  presence_changed_at: Generated<Date>;
+  capacity: Generated<number>;
+  used_capacity: Generated<number>;
+  missed_offers: Generated<number>;
+  last_assigned_at: Date | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface AgentSkillsTable {
+  user_id: number;
+  skill: string;
+  proficiency: number;
+}
+
+export interface QueueMembersTable {
+  queue_id: string;
+  user_id: number;
+  position: number;
+  created_at: Generated<Date>;
+}
+
+export type ConditionField = 'channel' | 'channelInstance' | 'language' | 'contactLinked' | 'firstMessage' | `customer.${string}`;
+export type ConditionOp = 'equals' | 'not-equals' | 'in' | 'contains' | 'matches' | 'is-set' | 'is-not-set';
+
+export interface RuleCondition {
+  field: ConditionField;
+  op: ConditionOp;
+  value?: string | boolean | string[];
+}
+
+export interface RoutingRulesTable {
+  id: Generated<string>;
+  workstream_id: string;
+  position: number;
+  name: string;
+  enabled: Generated<boolean>;
+  match: ColumnType<'all' | 'any', 'all' | 'any' | undefined, 'all' | 'any'>;
+  conditions: ColumnType<RuleCondition[], string | undefined, string>;
+  queue_id: string | null;
+  skills: ColumnType<RequiredSkill[], string | undefined, string>;
+  priority: number | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export type OfferState = 'pending' | 'accepted' | 'rejected' | 'expired' | 'withdrawn';
+
+export interface OffersTable {
+  id: Generated<string>;
+  conversation_id: string;
+  user_id: number;
+  queue_id: string | null;
+  state: ColumnType<OfferState, OfferState | undefined, OfferState>;
+  note: string | null;
+  created_at: Generated<Date>;
+  expires_at: Timestamp;
+  answered_at: Date | null;
+}
+
+export interface ConversationEventsTable {
+  id: Generated<number>;
+  conversation_id: string;
+  at: Generated<Date>;
+  kind: string;
+  from_state: string | null;
+  to_state: string | null;
+  actor_user_id: number | null;
+  actor_label: string;
+  agent_user_id: number | null;
+  queue_id: string | null;
+  reason: string | null;
+  details: Json<Record<string, unknown>>;
 }
 
 export type MessageStatus = 'received' | 'pending' | 'sent' | 'delivered' | 'read' | 'failed';
@@ -234,5 +397,14 @@ export interface DB {
   messaging_accounts: MessagingAccountsTable;
   channel_instances: ChannelInstancesTable;
   webhook_stats: WebhookStatsTable;
+  workstreams: WorkstreamsTable;
+  workstream_templates: WorkstreamTemplatesTable;
+  queues: QueuesTable;
+  agents: AgentsTable;
+  agent_skills: AgentSkillsTable;
+  queue_members: QueueMembersTable;
+  routing_rules: RoutingRulesTable;
+  offers: OffersTable;
+  conversation_events: ConversationEventsTable;
   inbox_events: InboxEventsTable;
 }

@@ -23,6 +23,11 @@ export interface IngestPolicy {
 
 type Trx = Transaction<DB>;
 
+export interface IngestHooks {
+  /** In the transaction that opened the conversation (routing enqueues its classification). */
+  conversationOpened?(trx: Kysely<DB>, conversationId: string): Promise<void>;
+}
+
 export interface ConversationChange {
   conversationId: string;
   messageId?: string;
@@ -64,7 +69,7 @@ async function profileFor(trx: Trx, channelId: string, provider: Provider, custo
 }
 
 /** The customer's open conversation on this channel, or a new one linked to their contact. */
-async function openConversation(trx: Trx, notifier: Notifier, channelId: string, profile: { id: string; contact_id: string | null }): Promise<string> {
+async function openConversation(trx: Trx, notifier: Notifier, hooks: IngestHooks, channelId: string, profile: { id: string; contact_id: string | null }): Promise<string> {
   const open = await trx.selectFrom('conversations').select('id').where('social_profile_id', '=', profile.id).where('state', '<>', 'closed').forUpdate().executeTakeFirst();
   if (open) return open.id;
   const created = await trx
@@ -72,6 +77,7 @@ async function openConversation(trx: Trx, notifier: Notifier, channelId: string,
     .values({ channel_id: channelId, social_profile_id: profile.id, contact_id: profile.contact_id })
     .returning('id')
     .executeTakeFirstOrThrow();
+  await hooks.conversationOpened?.(trx, created.id);
   await announce(notifier, trx, { conversationId: created.id, change: 'opened' });
   return created.id;
 }
@@ -98,8 +104,9 @@ async function conversationForEcho(trx: Trx, channelId: string, profile: { id: s
 /** How many inbox events are applied per transaction. */
 export const INGEST_BATCH = 32;
 
-export function createIngest(deps: { db: Kysely<DB>; notifier: Notifier; policy: IngestPolicy }) {
+export function createIngest(deps: { db: Kysely<DB>; notifier: Notifier; policy: IngestPolicy; hooks?: IngestHooks }) {
   const { db, notifier, policy } = deps;
+  const hooks = deps.hooks ?? {};
 
   async function addMessage(
     trx: Trx,
@@ -148,7 +155,7 @@ export function createIngest(deps: { db: Kysely<DB>; notifier: Notifier; policy:
 
   async function applyMessage(trx: Trx, channelId: string, provider: Provider, event: MessageEvent): Promise<void> {
     const profile = await profileFor(trx, channelId, provider, event.customerId, event.customerName);
-    const conversationId = await openConversation(trx, notifier, channelId, profile);
+    const conversationId = await openConversation(trx, notifier, hooks, channelId, profile);
     const occurredAt = new Date(event.timestamp);
     const allowed = event.content.attachments.length === 0 || (await policy.customerAttachmentsAllowed(trx, channelId));
     const content: Record<string, unknown> = { ...event.content, attachments: undefined };
@@ -270,7 +277,7 @@ export function createIngest(deps: { db: Kysely<DB>; notifier: Notifier; policy:
   async function applyUnsupported(trx: Trx, channelId: string, provider: Provider, event: UnsupportedEvent): Promise<void> {
     if (!event.customerId) return; // nothing to show it with; the inbox keeps the raw payload
     const profile = await profileFor(trx, channelId, provider, event.customerId);
-    const conversationId = await openConversation(trx, notifier, channelId, profile);
+    const conversationId = await openConversation(trx, notifier, hooks, channelId, profile);
     const occurredAt = new Date(event.timestamp);
     const messageId = await addMessage(trx, {
       conversationId, channelId, direction: 'inbound', author: 'customer', kind: 'unsupported',
@@ -334,10 +341,15 @@ export function createIngest(deps: { db: Kysely<DB>; notifier: Notifier; policy:
   return { handler };
 }
 
-/** Until workstreams carry the attachment settings, each channel instance does. */
+/** The channel's workstream decides; a channel in no workstream accepts attachments. */
 export const channelAttachmentPolicy: IngestPolicy = {
   async customerAttachmentsAllowed(trx, channelId) {
-    const row = await trx.selectFrom('channel_instances').select('customer_attachments').where('id', '=', channelId).executeTakeFirst();
+    const row = await trx
+      .selectFrom('channel_instances as c')
+      .leftJoin('workstreams as w', 'w.id', 'c.workstream_id')
+      .select('w.customer_attachments')
+      .where('c.id', '=', channelId)
+      .executeTakeFirst();
     return row?.customer_attachments ?? true;
   },
 };

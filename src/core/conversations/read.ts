@@ -58,20 +58,27 @@ function summary(row: Row): ConversationSummary {
   };
 }
 
-/** Who is looking: agents see only the conversations routing gives them. */
+/** Who is looking: agents see only what routing gives them (the same rule as routing's scope checks). */
 export interface Viewer {
   id: number;
   role: 'admin' | 'supervisor' | 'agent';
 }
 
-/** Whether a viewer may see a conversation; agents: none until routing offers or assigns one to them. */
-export function maySeeConversation(viewer: Viewer): boolean {
-  return viewer.role !== 'agent';
-}
-
 export async function listConversations(db: Kysely<DB>, viewer: Viewer, filter: { state?: ConversationState; channelId?: string; limit: number; before?: string }): Promise<ConversationSummary[]> {
-  if (!maySeeConversation(viewer)) return [];
   let query = base(db).orderBy(sql`coalesce(c.last_message_at, c.opened_at)`, 'desc').orderBy('c.id', 'desc').limit(filter.limit);
+  if (viewer.role === 'agent') {
+    // assigned to them, offered to them, or waiting in one of their queues
+    query = query.where((eb) =>
+      eb.or([
+        eb('c.assigned_user_id', '=', viewer.id),
+        eb.exists(eb.selectFrom('offers as o').select('o.id').whereRef('o.conversation_id', '=', 'c.id').where('o.user_id', '=', viewer.id).where('o.state', '=', 'pending')),
+        eb.and([
+          eb('c.state', '=', 'open'),
+          eb.exists(eb.selectFrom('queue_members as qm').select('qm.user_id').whereRef('qm.queue_id', '=', 'c.queue_id').where('qm.user_id', '=', viewer.id)),
+        ]),
+      ]),
+    );
+  }
   if (filter.state) query = query.where('c.state', '=', filter.state);
   if (filter.channelId) query = query.where('c.channel_id', '=', filter.channelId);
   if (filter.before) query = query.where(sql`coalesce(c.last_message_at, c.opened_at)`, '<', new Date(filter.before));
@@ -106,6 +113,11 @@ export async function listMessages(db: Kysely<DB>, conversationId: string): Prom
       .filter((a) => a.message_id === m.id)
       .map((a) => ({ id: a.id, kind: a.kind, state: a.state, contentType: a.content_type, fileName: a.file_name, size: a.size, error: a.error })),
   }));
+}
+
+export async function conversationOfAttachment(db: Kysely<DB>, id: string): Promise<string | undefined> {
+  const row = await db.selectFrom('attachments as a').innerJoin('messages as m', 'm.id', 'a.message_id').select('m.conversation_id').where('a.id', '=', id).executeTakeFirst();
+  return row?.conversation_id;
 }
 
 export async function attachmentFile(db: Kysely<DB>, id: string): Promise<{ storageKey: string; contentType: string; fileName: string | null; conversationId: string }> {

@@ -5,6 +5,8 @@ import * as channels from './0003_channels.ts';
 import * as inbox from './0004_inbox.ts';
 import * as conversations from './0005_conversations.ts';
 import * as channelStatus from './0006_channel_status.ts';
+import * as workstreams from './0007_workstreams.ts';
+import * as routing from './0008_routing.ts';
 
 /** Every migration this version knows, in order. Names never change once released. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +16,6 @@ export const migrations: Record<string, Migration> = {
   '0004_inbox': inbox,
   '0005_conversations': conversations,
   '0006_channel_status': channelStatus,
+  '0007_workstreams': workstreams,
+  '0008_routing': routing,
 };

@@ -1,7 +1,8 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
-import { attachmentFile, getConversation, listConversations, listMessages, maySeeConversation } from '../../core/conversations/read.ts';
+import { attachmentFile, conversationOfAttachment, getConversation, listConversations, listMessages } from '../../core/conversations/read.ts';
+import { maySeeConversation } from '../../core/routing/scope.ts';
 import { currentUser } from '../access.ts';
 import type { Database } from '../../db/database.ts';
 import type { MediaStore } from '../../storage/media-store.ts';
@@ -10,7 +11,7 @@ import { errors } from './schemas.ts';
 
 /**
  * Reading conversations, their messages and attachments. Supervisors and admins see every
- * conversation; agents only those the routing gives them (the scope check grows with routing).
+ * conversation; agents those offered or assigned to them and their queues' waiting lists.
  */
 const DateTime = Type.String({ format: 'date-time' });
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
@@ -65,7 +66,8 @@ export async function conversationRoutes(app: FastifyInstance, deps: { database:
   const db = deps.database.db;
   const tags = ['Conversations'];
   const roles = ['admin', 'supervisor', 'agent'] as const;
-  const config = { roles, scope: (_request: unknown, user: { id: number; role: 'admin' | 'supervisor' | 'agent' }) => maySeeConversation(user) };
+  const idOf = (request: unknown) => (request as { params: { id: string } }).params.id;
+  const config = { roles, scope: (request: unknown, user: Parameters<typeof maySeeConversation>[1]) => maySeeConversation(db, user, idOf(request)) };
 
   r.get('/api/v1/conversations', {
     config: { roles },
@@ -98,7 +100,13 @@ export async function conversationRoutes(app: FastifyInstance, deps: { database:
   }, async (request) => ({ messages: await listMessages(db, request.params.id) }));
 
   r.get('/api/v1/attachments/:id', {
-    config,
+    config: {
+      roles,
+      scope: async (request: unknown, user: Parameters<typeof maySeeConversation>[1]) => {
+        const conversationId = await conversationOfAttachment(db, idOf(request));
+        return conversationId === undefined || maySeeConversation(db, user, conversationId);
+      },
+    },
     schema: { tags, summary: 'Download a stored attachment', params: IdParams, response: { ...errors(400, 401, 403, 404) } },
   }, async (request, reply) => {
     const file = await attachmentFile(db, request.params.id);

@@ -4,7 +4,9 @@ import { SYSTEM_ACTORS } from './core/audit/log.ts';
 import { insertAccount, insertChannelInstance, webhookUrls } from './core/channels/store.ts';
 import { hashPassword } from './core/users/passwords.ts';
 import { createUser, findUserByEmail } from './core/users/users.ts';
+import type { Notifier } from './db/notifier.ts';
 import type { DB, Provider } from './db/schema.ts';
+import { bindChannels, createQueue, createWorkstream, updateAgent } from './core/routing/settings.ts';
 import { startParley, type Parley } from './runtime.ts';
 import { DEFAULT_PORTS } from './sandbox/cli.ts';
 import { DEMO, seedDemo } from './sandbox/demo.ts';
@@ -21,14 +23,28 @@ export const DEMO_USERS = {
   agent: { email: 'agent@demo.parley.local', password: 'parley-demo-agent', role: 'agent' as const, name: 'Demo Agent' },
 };
 
-async function ensureUser(db: Kysely<DB>, user: (typeof DEMO_USERS)[keyof typeof DEMO_USERS]): Promise<void> {
+async function ensureUser(db: Kysely<DB>, user: (typeof DEMO_USERS)[keyof typeof DEMO_USERS]): Promise<number> {
   const existing = await findUserByEmail(db, user.email);
   if (!existing) {
-    await createUser(db, { email: user.email, name: user.name, role: user.role, password: user.password }, SYSTEM_ACTORS.commandLine);
-    return;
+    return (await createUser(db, { email: user.email, name: user.name, role: user.role, password: user.password }, SYSTEM_ACTORS.commandLine)).user.id;
   }
   // the demo's printed passwords must keep working after someone changed them
   await db.updateTable('users').set({ password_hash: await hashPassword(user.password), must_change_password: false, disabled_at: null }).where('id', '=', existing.id).execute();
+  return existing.id;
+}
+
+const DEMO_WORKSTREAM = 'Demo workstream';
+
+/** One workstream for the demo channels, routing to one queue whose member is the demo agent. */
+async function ensureWorkstream(db: Kysely<DB>, notifier: Notifier, channelIds: string[], agentId: number): Promise<void> {
+  const actor = SYSTEM_ACTORS.commandLine;
+  const existing = await db.selectFrom('workstreams').select('id').where('name', '=', DEMO_WORKSTREAM).executeTakeFirst();
+  if (!existing) {
+    const queue = await createQueue(db, { name: 'Demo queue', assignmentMethod: 'round-robin' }, actor);
+    const workstream = await createWorkstream(db, { name: DEMO_WORKSTREAM, defaultQueueId: queue.id, offerTimeoutSeconds: 120 }, actor);
+    await bindChannels(db, workstream.id, channelIds, actor);
+    await updateAgent(db, notifier, agentId, { queueIds: [queue.id] }, actor);
+  }
 }
 
 interface DemoChannel {
@@ -55,20 +71,20 @@ const CHANNELS: DemoChannel[] = [
   },
 ];
 
-/** The demo channel of a provider, created on first start and reused after. Returns its webhook key. */
-async function ensureChannel(db: Kysely<DB>, secrets: SecretBox, channel: DemoChannel): Promise<string> {
+/** The demo channel of a provider, created on first start and reused after. */
+async function ensureChannel(db: Kysely<DB>, secrets: SecretBox, channel: DemoChannel): Promise<{ id: string; webhookKey: string }> {
   const existing = await db
     .selectFrom('channel_instances')
-    .select('webhook_key')
+    .select(['id', 'webhook_key'])
     .where('provider', '=', channel.provider)
     .where('external_id', '=', channel.instance.externalId)
     .where('deleted_at', 'is', null)
     .executeTakeFirst();
-  if (existing) return existing.webhook_key;
+  if (existing) return { id: existing.id, webhookKey: existing.webhook_key };
   const accountId = await insertAccount(db, secrets, { provider: channel.provider, ...channel.account });
   const created = await insertChannelInstance(db, secrets, { accountId, provider: channel.provider, ...channel.instance });
-  await db.updateTable('channel_instances').set({ status: 'running' }).where('webhook_key', '=', created.webhookKey).execute();
-  return created.webhookKey;
+  await db.updateTable('channel_instances').set({ status: 'running' }).where('id', '=', created.id).execute();
+  return { id: created.id, webhookKey: created.webhookKey };
 }
 
 export interface RunningDemo {
@@ -99,8 +115,11 @@ export async function startDemo(config: Config, print: (text: string) => void = 
   }
   const { db } = parley.database;
   await ensureUser(db, DEMO_USERS.admin);
-  await ensureUser(db, DEMO_USERS.agent);
-  const keys = await Promise.all(CHANNELS.map((c) => ensureChannel(db, parley.secrets, c)));
+  const agentId = await ensureUser(db, DEMO_USERS.agent);
+  const channels = [];
+  for (const channel of CHANNELS) channels.push(await ensureChannel(db, parley.secrets, channel));
+  await ensureWorkstream(db, parley.database.notifier, channels.map((c) => c.id), agentId);
+  const keys = channels.map((c) => c.webhookKey);
   const [facebook, whatsapp, line] = CHANNELS.map((c, i) => webhookUrls(publicUrl, c.provider, keys[i]!));
   seedDemo(sandbox, {
     facebookCallbackUrl: facebook!.callbackUrl,
@@ -114,7 +133,7 @@ export async function startDemo(config: Config, print: (text: string) => void = 
       '',
       'Demo: the provider sandbox runs in this process and the demo channels are connected.',
       `  Admin: ${DEMO_USERS.admin.email} / ${DEMO_USERS.admin.password}`,
-      `  Agent: ${DEMO_USERS.agent.email} / ${DEMO_USERS.agent.password}`,
+      `  Agent: ${DEMO_USERS.agent.email} / ${DEMO_USERS.agent.password} (member of the demo queue; set presence with PUT ${parley.url}/api/v1/agents/me/presence {"presence":"available"} to receive offers)`,
       `  Sandbox: Facebook Graph ${sandbox.urls.facebookGraph}, Twilio ${sandbox.urls.twilioApi}, LINE ${sandbox.urls.lineApi} (data ${sandbox.urls.lineData})`,
       'Write as a customer from another terminal:',
       `  npx parley sandbox say --channel facebook --to ${DEMO.facebook.pageId} --from ${DEMO.facebook.customerPsid} "Hello from Messenger"`,

@@ -8,6 +8,7 @@ import { loadConfig } from '../src/config.ts';
 import { DEMO_USERS, startDemo } from '../src/demo.ts';
 import { DEMO } from '../src/sandbox/demo.ts';
 import { freePort } from './helpers/sandbox.ts';
+import { until } from './helpers/wait.ts';
 
 test('the demo starts Parley with the sandbox and demo data: a customer message shows up for the demo admin', async () => {
   const port = await freePort();
@@ -39,6 +40,26 @@ test('the demo starts Parley with the sandbox and demo data: a customer message 
       await new Promise((r) => setTimeout(r, 50));
     }
     assert.ok(texts.includes('hello demo'));
+
+    // the demo agent is in the demo queue: once available, the conversation is offered to them
+    const agentSignIn = await fetch(`${demo.parley.url}/api/v1/auth/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: DEMO_USERS.agent.email, password: DEMO_USERS.agent.password }),
+    });
+    const agentCookie = agentSignIn.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const { csrfToken } = (await agentSignIn.json()) as { csrfToken: string };
+    const presence = await fetch(`${demo.parley.url}/api/v1/agents/me/presence`, {
+      method: 'PUT',
+      headers: { cookie: agentCookie, 'content-type': 'application/json', 'x-csrf-token': csrfToken },
+      body: JSON.stringify({ presence: 'available' }),
+    });
+    assert.equal(presence.status, 200, await presence.clone().text());
+    const offer = await until(async () => {
+      const body = (await (await fetch(`${demo.parley.url}/api/v1/agents/me/offers`, { headers: { cookie: agentCookie } })).json()) as { offers: unknown[] };
+      return body.offers[0];
+    }, 10_000, 'an offer to the demo agent');
+    assert.ok(offer);
   } finally {
     await demo.stop();
   }

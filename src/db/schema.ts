@@ -107,8 +107,7 @@ export interface ChannelInstancesTable {
   status: Generated<ChannelStatus>;
   status_reason: string | null;
   manual_steps: Json<string[]>;
-  customer_attachments: Generated<boolean>;
-  agent_attachments: Generated<boolean>;
+  workstream_id: string | null;
   checked_at: Date | null;
   last_webhook_at: Date | null;
   last_signature_failure_at: Date | null;
@@ -116,6 +115,53 @@ export interface ChannelInstancesTable {
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
   deleted_at: Date | null;
+}
+
+export type Presence = 'available' | 'busy' | 'do-not-disturb' | 'away' | 'offline';
+
+/** Weekly calendar: day → opening intervals ["09:00", "17:30"] in the workstream's time zone. */
+export type WeeklyHours = Partial<Record<'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun', Array<[string, string]>>>;
+
+/** What happens to a conversation that needs an agent outside operating hours or on overflow. */
+export type OverflowAction =
+  | { type: 'keep-waiting' }
+  | { type: 'move-to-queue'; queueId: string }
+  | { type: 'send-message'; text: string };
+
+export interface WorkstreamsTable {
+  id: Generated<string>;
+  name: string;
+  language: string | null;
+  mode: Generated<'push'>;
+  capacity_per_conversation: Generated<number>;
+  allowed_presences: ColumnType<Presence[], string | undefined, string>;
+  auto_close_hours: Generated<number>;
+  keep_open_waiting: Generated<boolean>;
+  operating_hours: ColumnType<WeeklyHours | null, string | null | undefined, string | null>;
+  time_zone: Generated<string>;
+  holidays: ColumnType<string[], string | undefined, string>;
+  outside_hours_action: ColumnType<OverflowAction, string | undefined, string>;
+  customer_attachments: Generated<boolean>;
+  agent_attachments: Generated<boolean>;
+  facebook_human_agent_tag: Generated<boolean>;
+  facebook_tag_enabled_at: Date | null;
+  offer_timeout_seconds: Generated<number>;
+  missed_offers_before_away: Generated<number>;
+  prefer_previous_agent: Generated<boolean>;
+  reopen_within_hours: Generated<number>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface WorkstreamTemplatesTable {
+  id: Generated<string>;
+  workstream_id: string;
+  name: string;
+  language: string;
+  body: string;
+  provider_template_id: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
 }
 
 export interface WebhookStatsTable {
@@ -232,5 +278,7 @@ export interface DB {
   messaging_accounts: MessagingAccountsTable;
   channel_instances: ChannelInstancesTable;
   webhook_stats: WebhookStatsTable;
+  workstreams: WorkstreamsTable;
+  workstream_templates: WorkstreamTemplatesTable;
   inbox_events: InboxEventsTable;
 }

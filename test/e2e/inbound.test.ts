@@ -172,8 +172,9 @@ describe('inbound messages through the provider sandbox', () => {
     assert.equal(attachment.content_type, 'image/png');
   });
 
-  it('with customer attachments off, the file is not kept and the agent sees a notice', async () => {
-    await db().updateTable('channel_instances').set({ customer_attachments: false }).where('id', '=', env.channels.whatsapp.id).execute();
+  it("with customer attachments off in the channel's workstream, the file is not kept and the agent sees a notice", async () => {
+    const workstream = await db().insertInto('workstreams').values({ name: 'No files', customer_attachments: false }).returning('id').executeTakeFirstOrThrow();
+    await db().updateTable('channel_instances').set({ workstream_id: workstream.id }).where('id', '=', env.channels.whatsapp.id).execute();
     try {
       const said = await env.sandbox.customer.say({ ...WA, attachment: { kind: 'image', data: PNG, contentType: 'image/png' } });
       const message = await messageByProviderId(said.messageId);
@@ -186,7 +187,8 @@ describe('inbound messages through the provider sandbox', () => {
       );
       assert.match(notice.text!, /tried to send an attachment \(image\)/);
     } finally {
-      await db().updateTable('channel_instances').set({ customer_attachments: true }).where('id', '=', env.channels.whatsapp.id).execute();
+      await db().updateTable('channel_instances').set({ workstream_id: null }).where('id', '=', env.channels.whatsapp.id).execute();
+      await db().deleteFrom('workstreams').where('id', '=', workstream.id).execute();
     }
   });
 

@@ -311,10 +311,15 @@ export function createIngest(deps: { db: Kysely<DB>; notifier: Notifier; policy:
   return { handler };
 }
 
-/** Until workstreams carry the attachment settings, each channel instance does. */
+/** The channel's workstream decides; a channel in no workstream accepts attachments. */
 export const channelAttachmentPolicy: IngestPolicy = {
   async customerAttachmentsAllowed(trx, channelId) {
-    const row = await trx.selectFrom('channel_instances').select('customer_attachments').where('id', '=', channelId).executeTakeFirst();
+    const row = await trx
+      .selectFrom('channel_instances as c')
+      .leftJoin('workstreams as w', 'w.id', 'c.workstream_id')
+      .select('w.customer_attachments')
+      .where('c.id', '=', channelId)
+      .executeTakeFirst();
     return row?.customer_attachments ?? true;
   },
 };

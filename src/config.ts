@@ -45,6 +45,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'mediaHosts', env: 'PARLEY_MEDIA_HOSTS', schema: Type.String({ pattern: '^[A-Za-z0-9*.:,\\[\\]-]*$' }), expected: 'comma-separated host names (host, *.domain or host:port) media may also be fetched from', default: '' },
   { key: 'shutdownTimeoutMs', env: 'PARLEY_SHUTDOWN_TIMEOUT_MS', schema: Type.Integer({ minimum: 0, maximum: 600_000 }), expected: 'milliseconds, an integer from 0 to 600000', default: 15_000, parse: integer },
   { key: 'sessionIdleMinutes', env: 'PARLEY_SESSION_IDLE_MINUTES', schema: Type.Integer({ minimum: 1, maximum: 43_200 }), expected: 'minutes, an integer from 1 to 43200 (30 days)', default: 480, parse: integer },
+  { key: 'channelRecheckMinutes', env: 'PARLEY_CHANNEL_RECHECK_MINUTES', schema: Type.Integer({ minimum: 1, maximum: 1440 }), expected: 'minutes, an integer from 1 to 1440 (a day)', default: 15, parse: integer },
   { key: 'jobConcurrency', env: 'PARLEY_JOB_CONCURRENCY', schema: Type.Integer({ minimum: 1, maximum: 256 }), expected: 'an integer from 1 to 256', default: 16, parse: integer },
 ];
 
@@ -68,6 +69,7 @@ const ConfigSchema = Type.Object({
   shutdownTimeoutMs: Type.Integer(),
   jobConcurrency: Type.Integer(),
   sessionIdleMinutes: Type.Integer(),
+  channelRecheckMinutes: Type.Integer(),
 });
 export type Config = Static<typeof ConfigSchema>;
 

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { databaseLabel, mediaHosts, providerEndpoints, type Config } from './config.ts';
+import { CHANNEL_RECHECK_QUEUE, recheckJob } from './core/channels/checks.ts';
 import { createChannelDirectory } from './core/channels/directory.ts';
+import { createMessagingAccounts, type MessagingAccounts } from './core/channels/messaging-accounts.ts';
 import { createWebhookStats } from './core/channels/webhook-stats.ts';
 import { createProfileFetcher } from './core/contacts/profiles.ts';
 import { createInbox, INBOUND_QUEUE } from './core/conversations/inbox.ts';
@@ -25,6 +27,8 @@ export interface Parley {
   adapters: AdapterRegistry;
   media: MediaStore;
   secrets: SecretBox;
+  /** Messaging accounts and channel instances: what the admin API does, and the periodic re-check. */
+  channels: MessagingAccounts;
   url: string;
   stop(): Promise<void>;
 }
@@ -75,10 +79,13 @@ export async function startParley(config: Config, options: StartOptions = {}): P
   runner.register(INBOUND_QUEUE, createIngest({ db, notifier, policy: channelAttachmentPolicy }).handler);
   runner.register(MEDIA_QUEUE, createMediaFetcher({ db, directory, adapters, secrets, store: media, policy: { maxBytes: config.mediaMaxBytes, allowedHosts: mediaHosts(config), allowedTypes: DEFAULT_MEDIA_TYPES } }).handler);
   runner.register(PROFILE_QUEUE, createProfileFetcher({ db, directory, adapters, secrets }).handler);
+  const checkDeps = { db, secrets, directory, adapters, publicUrl: config.publicUrl };
+  const channels = createMessagingAccounts({ ...checkDeps, stats, onError: (error) => logger.error({ err: error }, 'channel check failed') });
+  runner.every(CHANNEL_RECHECK_QUEUE, config.channelRecheckMinutes * 60_000, recheckJob(checkDeps));
   await directory.start();
   stats.start((error) => logger.error({ err: error }, 'webhook statistics not saved'));
 
-  const app = await buildServer({ config, database, runner, metrics, secrets, logger, webhooks: { directory, adapters, secrets, inbox, stats, publicUrl: config.publicUrl }, media });
+  const app = await buildServer({ config, database, runner, metrics, secrets, logger, webhooks: { directory, adapters, secrets, inbox, stats, publicUrl: config.publicUrl }, media, channels });
   await runner.start();
   let address: string;
   try {
@@ -119,6 +126,7 @@ export async function startParley(config: Config, options: StartOptions = {}): P
     adapters,
     media,
     secrets,
+    channels,
     url: address,
     stop() {
       stopping ??= (async () => {

@@ -10,6 +10,7 @@ import { conversationRoutes } from './http/api/conversations.ts';
 import { deadLetterRoutes } from './http/api/dead-letters.ts';
 import { authRoutes } from './http/api/auth.ts';
 import { SHARED_SCHEMAS } from './http/api/schemas.ts';
+import { messagingAccountRoutes } from './http/api/messaging-accounts.ts';
 import { userRoutes } from './http/api/users.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { registerHealth } from './http/health.ts';
@@ -20,6 +21,7 @@ import type { JobRunner } from './jobs/runner.ts';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SecretBox } from './secrets.ts';
 import type { MediaStore } from './storage/media-store.ts';
+import type { MessagingAccounts } from './core/channels/messaging-accounts.ts';
 
 /** What the HTTP routes share: decorated on the app so every route plugin can reach it. */
 export interface ServerDeps {
@@ -31,6 +33,7 @@ export interface ServerDeps {
   logger: FastifyBaseLogger;
   webhooks: WebhookDeps;
   media: MediaStore;
+  channels: MessagingAccounts;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -73,5 +76,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(auditRoutes, deps);
   await app.register(conversationRoutes, { database: deps.database, media: deps.media });
   await app.register(deadLetterRoutes, deps);
+  await app.register(messagingAccountRoutes, { channels: deps.channels, publicUrl: deps.config.publicUrl });
   return app;
 }

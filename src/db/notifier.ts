@@ -54,7 +54,7 @@ class ChannelRegistry {
   }
 }
 
-async function notify(executor: Kysely<any>, channel: string, payload: string): Promise<void> {
+export async function notify(executor: Kysely<any>, channel: string, payload: string): Promise<void> {
   await sql`SELECT pg_notify(${channel}, ${payload})`.execute(executor);
 }
 

@@ -106,6 +106,8 @@ export interface ChannelInstancesTable {
   verify_token: string | null;
   status: Generated<ChannelStatus>;
   status_reason: string | null;
+  status_code: string | null;
+  status_changed_at: Date | null;
   manual_steps: Json<string[]>;
   workstream_id: string | null;
   checked_at: Date | null;

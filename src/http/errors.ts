@@ -42,7 +42,8 @@ const DOMAIN_STATUS: Record<DomainErrorKind, [number, string]> = {
 export function fromDomain(error: DomainError): HttpError {
   const [status, code] = DOMAIN_STATUS[error.kind];
   const headers = error.retryAfterSeconds !== undefined ? { 'retry-after': String(error.retryAfterSeconds) } : undefined;
-  return new HttpError(status, code, error.message, error.field ? { field: error.field } : undefined, headers);
+  const details = error.field || error.details ? { ...error.details, ...(error.field ? { field: error.field } : {}) } : undefined;
+  return new HttpError(status, code, error.message, details, headers);
 }
 
 function fieldOf(error: FastifyError): string | undefined {

@@ -265,6 +265,8 @@ export interface CredentialCheck {
 export interface ProvisionResult {
   status: 'running' | 'needs_attention';
   reason?: string;
+  /** The provider's error code when it refused (e.g. Graph 190, LINE 401), for programs and support. */
+  code?: string;
   /** What the admin must still do by hand (e.g. paste the Twilio inbound URL). */
   manualSteps: string[];
 }

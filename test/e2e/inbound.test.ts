@@ -1,19 +1,11 @@
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { until } from '../helpers/wait.ts';
 import { sql } from 'kysely';
 import { DEMO } from '../../src/sandbox/demo.ts';
 import { onPostgres } from '../helpers/db.ts';
 import { startSandboxedParley, type SandboxedParley } from '../helpers/sandbox.ts';
 
-async function until<T>(probe: () => Promise<T | undefined | null | false>, ms = 8000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() - start > ms) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const FB = { channel: 'facebook' as const, to: DEMO.facebook.pageId, from: DEMO.facebook.customerPsid };
 const WA = { channel: 'whatsapp' as const, to: DEMO.twilio.whatsappNumber.replace('whatsapp:', ''), from: DEMO.twilio.customerNumber.replace('whatsapp:', '') };

@@ -1,18 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { until } from '../helpers/wait.ts';
 import { sql } from 'kysely';
 import { openDatabase } from '../../src/db/database.ts';
 import { enqueue, queueDepths, replayDead } from '../../src/jobs/queue.ts';
 import { JobRunner, PermanentFailure, RetryLater } from '../../src/jobs/runner.ts';
 import { freshDatabase, onPostgres, type TestDatabase } from '../helpers/db.ts';
-
-async function until(condition: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const start = Date.now();
-  while (!(await condition())) {
-    if (Date.now() - start > ms) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 async function withRunner(fn: (database: TestDatabase, runner: JobRunner) => Promise<void>, concurrency = 4): Promise<void> {
   const database = await freshDatabase();

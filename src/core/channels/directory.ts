@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Notifier } from '../../db/notifier.ts';
+import { notify, type Notifier } from '../../db/notifier.ts';
 import type { DB, Provider } from '../../db/schema.ts';
 import type { Credentials, ProviderId } from '../../providers/types.ts';
 import type { SecretBox } from '../../secrets.ts';
@@ -97,3 +97,8 @@ export function createChannelDirectory(db: Kysely<DB>, notifier: Notifier) {
 }
 
 export type ChannelDirectory = ReturnType<typeof createChannelDirectory>;
+
+/** The same announcement for code that holds only a transaction (e.g. flagging a channel from a send). */
+export function announceChannelChange(executor: Kysely<DB>, channelId: string): Promise<void> {
+  return notify(executor, CHANNELS_CHANGED, channelId);
+}

@@ -19,7 +19,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       created_at timestamptz NOT NULL DEFAULT now(),
       updated_at timestamptz NOT NULL DEFAULT now()
     );
-    CREATE INDEX jobs_ready ON jobs (queue, run_at, id) WHERE state = 'ready';
+    -- claiming walks ready jobs in time order across all queues an instance handles: the index
+    -- gives that order directly instead of sorting every ready job at each claim
+    CREATE INDEX jobs_ready ON jobs (run_at, id) WHERE state = 'ready';
     CREATE INDEX jobs_lease ON jobs (locked_until) WHERE state = 'running';
     CREATE INDEX jobs_group ON jobs (group_key, id) WHERE group_key IS NOT NULL AND state <> 'dead';
     CREATE UNIQUE INDEX jobs_singleton ON jobs (singleton_key) WHERE singleton_key IS NOT NULL AND state <> 'dead';

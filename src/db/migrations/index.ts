@@ -4,6 +4,7 @@ import * as users from './0002_users.ts';
 import * as channels from './0003_channels.ts';
 import * as inbox from './0004_inbox.ts';
 import * as conversations from './0005_conversations.ts';
+import * as channelStatus from './0006_channel_status.ts';
 import * as workstreams from './0007_workstreams.ts';
 
 /** Every migration this version knows, in order. Names never change once released. */
@@ -13,5 +14,6 @@ export const migrations: Record<string, Migration> = {
   '0003_channels': channels,
   '0004_inbox': inbox,
   '0005_conversations': conversations,
+  '0006_channel_status': channelStatus,
   '0007_workstreams': workstreams,
 };

@@ -19,6 +19,12 @@ export const ErrorBody = Type.Object(
       code: Type.String({ description: 'stable, for programs: unauthorized, forbidden, csrf_failed, validation_failed, not_found, conflict, rate_limited, ...' }),
       message: Type.String({ description: 'for people' }),
       field: Type.Optional(Type.String({ description: 'the input that was wrong' })),
+      holder: Type.Optional(
+        Type.Object(
+          { id: Type.String(), name: Type.String(), accountId: Type.String(), accountName: Type.String() },
+          { description: 'conflict: the channel instance (or messaging account) that already holds this page, number or LINE channel' },
+        ),
+      ),
       requestId: Type.Optional(Type.String()),
     }),
   },

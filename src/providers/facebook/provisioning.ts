@@ -52,6 +52,6 @@ export async function provisionFacebook(graph: Graph, credentials: FacebookCrede
       steps.push(`Check that app ${credentials.appId} has the pages_messaging and pages_manage_metadata permissions on page ${credentials.pageId}.`);
     }
     steps.push(dashboard);
-    return { status: 'needs_attention', reason: `Facebook refused to subscribe the app to the page: ${error.message}`, manualSteps: steps };
+    return { status: 'needs_attention', reason: `Facebook refused to subscribe the app to the page: ${error.message}`, code: error.info.code, manualSteps: steps };
   }
 }

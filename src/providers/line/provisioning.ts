@@ -41,6 +41,7 @@ export async function provisionLine(api: LineApi, credentials: LineCredentials, 
       return {
         status: 'needs_attention',
         reason: `LINE accepts only https webhook URLs, and ${callbackUrl} is not one (LINE said: ${error.info.message})`,
+        code: error.info.code,
         manualSteps: [
           'Serve Parley over https (a reverse proxy with a certificate) and set PUBLIC_URL to that https address, then provision again.',
           CONSOLE_STEP,
@@ -54,6 +55,6 @@ export async function provisionLine(api: LineApi, credentials: LineCredentials, 
       check.error?.errorClass === 'auth'
         ? 'Issue a new channel access token in the LINE Developers Console (Messaging API tab) and save it in this channel.'
         : `Set the webhook URL to ${callbackUrl} by hand in the LINE Developers Console (Messaging API tab → Webhook settings).`;
-    return { status: 'needs_attention', reason: `LINE refused the webhook URL: ${check.error?.message}`, manualSteps: [fix, CONSOLE_STEP] };
+    return { status: 'needs_attention', reason: `LINE refused the webhook URL: ${check.error?.message}`, ...(check.error ? { code: check.error.code } : {}), manualSteps: [fix, CONSOLE_STEP] };
   }
 }

@@ -32,5 +32,5 @@ export async function provisionTwilio(
   if (check.ok) return { status: 'running', manualSteps: steps };
   const error = check.error!;
   const fix = error.errorClass === 'auth' ? [`Check the Account SID ${credentials.accountSid} and its Auth Token, then save them again.`] : ['Try provisioning again in a few minutes.'];
-  return { status: 'needs_attention', reason: `Twilio refused the credentials: ${error.code} ${error.message}`, manualSteps: [...fix, ...steps] };
+  return { status: 'needs_attention', reason: `Twilio refused the credentials: ${error.code} ${error.message}`, code: error.code, manualSteps: [...fix, ...steps] };
 }

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { until } from '../../helpers/wait.ts';
 import { enqueue } from '../../../src/jobs/queue.ts';
 import { PermanentFailure } from '../../../src/jobs/runner.ts';
 import { DEMO } from '../../../src/sandbox/demo.ts';
@@ -8,15 +9,6 @@ import { signedInClient, tokenClient } from '../../helpers/users.ts';
 
 const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
 
-async function until<T>(probe: () => Promise<T | undefined | false>, ms = 8000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() - start > ms) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 test('a supervisor reads conversations, messages in provider order, and downloads an attachment; an agent sees none that are not theirs', async () => {
   const env = await startSandboxedParley();

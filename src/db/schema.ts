@@ -236,7 +236,7 @@ export interface MessagesTable {
   channel_id: string;
   direction: 'inbound' | 'outbound';
   author: 'customer' | 'agent' | 'bot' | 'system' | 'page';
-  author_user_id: string | null;
+  author_user_id: number | null;
   kind: string;
   text: string | null;
   content: Json<Record<string, unknown>>;
@@ -245,6 +245,9 @@ export interface MessagesTable {
   status: MessageStatus;
   error_code: string | null;
   error_message: string | null;
+  idempotency_key: string | null;
+  sent_at: Date | null;
+  attempts: Generated<number>;
   occurred_at: Timestamp;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
@@ -265,6 +268,23 @@ export interface AttachmentsTable {
   updated_at: Generated<Date>;
 }
 
+export interface UploadsTable {
+  id: Generated<string>;
+  conversation_id: string;
+  uploaded_by: number;
+  storage_key: string;
+  content_type: string;
+  file_name: string | null;
+  size: number;
+  created_at: Generated<Date>;
+}
+
+export interface SendBucketsTable {
+  sender: string;
+  tokens: number;
+  refilled_at: Date;
+}
+
 export interface DB {
   jobs: JobsTable;
   users: UsersTable;
@@ -283,4 +303,6 @@ export interface DB {
   workstreams: WorkstreamsTable;
   workstream_templates: WorkstreamTemplatesTable;
   inbox_events: InboxEventsTable;
+  uploads: UploadsTable;
+  send_buckets: SendBucketsTable;
 }

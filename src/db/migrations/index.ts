@@ -6,6 +6,7 @@ import * as inbox from './0004_inbox.ts';
 import * as conversations from './0005_conversations.ts';
 import * as channelStatus from './0006_channel_status.ts';
 import * as workstreams from './0007_workstreams.ts';
+import * as outbound from './0009_outbound.ts';
 
 /** Every migration this version knows, in order. Names never change once released. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '0005_conversations': conversations,
   '0006_channel_status': channelStatus,
   '0007_workstreams': workstreams,
+  '0009_outbound': outbound,
 };

@@ -63,11 +63,12 @@ async function measure(label: string, databaseUrl: string | undefined): Promise<
       await sandbox.customer.say({ channel: 'line', to: DEMO.line.channelId, from: 'U' + (i + 1).toString(16).padStart(32, 'a'), text: 'hello' });
     }
     let conversations: { id: string }[] = [];
-    for (let waited = 0; conversations.length < conversationCount; waited += 100) {
-      if (waited > 60_000) throw new Error(`only ${conversations.length} conversations opened`);
+    // a webhook the sandbox gave up on (LINE waits 2 s) opens no conversation: go on with those that opened
+    for (let waited = 0; conversations.length < conversationCount && waited < 30_000; waited += 100) {
       await new Promise((r) => setTimeout(r, 100));
       conversations = await db.selectFrom('conversations').select('id').execute();
     }
+    if (conversations.length === 0) throw new Error('no conversation opened');
 
     const started = new Map<string, number>();
     let next = 0;
@@ -100,7 +101,7 @@ async function measure(label: string, databaseUrl: string | undefined): Promise<
     const lastAt = Math.max(...received.map((m) => m.at));
     const seconds = (lastAt - firstStart) / 1000;
     console.log(
-      `${label.padEnd(30)} ${received.length} delivered in ${seconds.toFixed(1)} s = ${Math.round(received.length / seconds)} msg/s` +
+      `${label.padEnd(30)} ${conversations.length} conversations, ${received.length} delivered in ${seconds.toFixed(1)} s = ${Math.round(received.length / seconds)} msg/s` +
         ` (API accepted all in ${(acceptedIn / 1000).toFixed(1)} s = ${Math.round(total / (acceptedIn / 1000))}/s)` +
         `   send → sandbox p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms   refused ${refused}`,
     );

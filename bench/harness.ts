@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
+import pg from 'pg';
 import { loadConfig, type Config } from '../src/config.ts';
 import { insertAccount, insertChannelInstance } from '../src/core/channels/store.ts';
 import { startParley, type Parley } from '../src/runtime.ts';
@@ -125,4 +126,20 @@ export async function startBenchParley(databaseUrl?: string, overrides: Partial<
 
 export function row(label: string, r: LoadResult): string {
   return `${label.padEnd(58)} ${String(r.perSecond).padStart(7)}/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   non-2xx ${r.non2xx}, errors ${r.errors}`;
+}
+
+/** Runs `fn` on a new PostgreSQL database created under `adminUrl`, dropped afterwards. */
+export async function withPostgresDatabase(adminUrl: string, fn: (url: string) => Promise<void>): Promise<void> {
+  const name = `parley_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  try {
+    await fn(url.toString());
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
 }

@@ -1,8 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
-import pg from 'pg';
-import { load, row, startBenchParley, startCeilingServer, type BenchParley } from './harness.ts';
+import { load, row, startBenchParley, startCeilingServer, withPostgresDatabase, type BenchParley } from './harness.ts';
 
 /**
  * bench/inbound: signed webhooks verified, stored durably and acknowledged (job workers
@@ -50,21 +48,6 @@ async function measure(label: string, databaseUrl: string | undefined): Promise<
     console.log(`${label}: fully processed ${all[0]!.n} events (${fresh.requests} from new senders) in ${(ms / 1000).toFixed(1)} s = ${Math.round((all[0]!.n / ms) * 1000)}/s`);
   } finally {
     await bench.parley.stop();
-  }
-}
-
-async function withPostgresDatabase(adminUrl: string, fn: (url: string) => Promise<void>): Promise<void> {
-  const name = `parley_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  try {
-    await fn(url.toString());
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
   }
 }
 

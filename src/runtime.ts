@@ -9,6 +9,9 @@ import { createInbox, INBOUND_QUEUE } from './core/conversations/inbox.ts';
 import { channelAttachmentPolicy, createIngest, INGEST_BATCH, MEDIA_QUEUE, PROFILE_QUEUE } from './core/conversations/ingest.ts';
 import { registerRouting, routingHooks } from './core/routing/index.ts';
 import { createMediaFetcher, DEFAULT_MEDIA_TYPES } from './core/conversations/media.ts';
+import { createDelivery } from './core/conversations/delivery.ts';
+import { createMediaLinks } from './core/conversations/media-links.ts';
+import { createReplies, OUTBOUND_QUEUE } from './core/conversations/reply.ts';
 import { createAdapters, type AdapterRegistry } from './providers/registry.ts';
 import { localMediaStore, mediaRoot, type MediaStore } from './storage/media-store.ts';
 import { openDatabase, type Database } from './db/database.ts';
@@ -39,6 +42,8 @@ export interface StartOptions {
   print?: (line: string) => void;
   /** Open this database instead of the configured one (tests). */
   database?: Database;
+  /** The time messaging windows are judged by (tests move it with the provider sandbox's clock). */
+  now?: () => number;
 }
 
 export async function openConfiguredDatabase(config: Config, onError?: (error: Error) => void): Promise<Database> {
@@ -83,11 +88,15 @@ export async function startParley(config: Config, options: StartOptions = {}): P
   runner.register(PROFILE_QUEUE, createProfileFetcher({ db, directory, adapters, secrets }).handler);
   const checkDeps = { db, secrets, directory, adapters, publicUrl: config.publicUrl };
   const channels = createMessagingAccounts({ ...checkDeps, stats, onError: (error) => logger.error({ err: error }, 'channel check failed') });
+  const now = () => new Date(options.now ? options.now() : Date.now());
+  const links = config.publicUrl ? createMediaLinks(secrets.derive('media-links'), config.publicUrl) : null;
+  const replies = createReplies({ db, notifier, capabilities: (provider) => adapters.get(provider).capabilities, now });
+  runner.register(OUTBOUND_QUEUE, createDelivery({ db, notifier, directory, adapters, secrets, links, publicUrl: config.publicUrl, now }).handler);
   runner.every(CHANNEL_RECHECK_QUEUE, config.channelRecheckMinutes * 60_000, recheckJob(checkDeps));
   await directory.start();
   stats.start((error) => logger.error({ err: error }, 'webhook statistics not saved'));
 
-  const app = await buildServer({ config, database, runner, metrics, secrets, logger, webhooks: { directory, adapters, secrets, inbox, stats, publicUrl: config.publicUrl }, media, channels });
+  const app = await buildServer({ config, database, runner, metrics, secrets, logger, webhooks: { directory, adapters, secrets, inbox, stats, publicUrl: config.publicUrl }, media, channels, replies, links });
   await runner.start();
   let address: string;
   try {

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
@@ -23,6 +23,8 @@ export interface SecretBox {
   needsRotation(sealed: string): boolean;
   /** The id of the key that seals new values. */
   readonly keyId: string;
+  /** A key for one purpose (e.g. signing media links), derived from the primary key so no other secret is needed. */
+  derive(purpose: string): Buffer;
 }
 
 function parseKey(text: string): Key {
@@ -57,6 +59,9 @@ export function createSecretBox(keysText: string): SecretBox {
     },
     needsRotation(sealed) {
       return sealed.split('.')[1] !== primary.id;
+    },
+    derive(purpose) {
+      return createHmac('sha256', primary.bytes).update(`parley:${purpose}`).digest();
     },
   };
 }

@@ -11,6 +11,7 @@ import { deadLetterRoutes } from './http/api/dead-letters.ts';
 import { authRoutes } from './http/api/auth.ts';
 import { SHARED_SCHEMAS } from './http/api/schemas.ts';
 import { messagingAccountRoutes } from './http/api/messaging-accounts.ts';
+import { outboundRoutes } from './http/api/outbound.ts';
 import { userRoutes } from './http/api/users.ts';
 import { routingRoutes } from './http/api/routing.ts';
 import { workRoutes } from './http/api/work.ts';
@@ -24,6 +25,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { SecretBox } from './secrets.ts';
 import type { MediaStore } from './storage/media-store.ts';
 import type { MessagingAccounts } from './core/channels/messaging-accounts.ts';
+import type { MediaLinks } from './core/conversations/media-links.ts';
+import type { Replies } from './core/conversations/reply.ts';
 
 /** What the HTTP routes share: decorated on the app so every route plugin can reach it. */
 export interface ServerDeps {
@@ -36,6 +39,9 @@ export interface ServerDeps {
   webhooks: WebhookDeps;
   media: MediaStore;
   channels: MessagingAccounts;
+  replies: Replies;
+  /** Signed media links for providers; null without PUBLIC_URL. */
+  links: MediaLinks | null;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -77,6 +83,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(userRoutes, deps);
   await app.register(auditRoutes, deps);
   await app.register(conversationRoutes, { database: deps.database, media: deps.media });
+  await app.register(outboundRoutes, { database: deps.database, media: deps.media, replies: deps.replies, links: deps.links, maxUploadBytes: deps.config.mediaMaxBytes });
   await app.register(deadLetterRoutes, deps);
   await app.register(messagingAccountRoutes, { channels: deps.channels, publicUrl: deps.config.publicUrl });
   await app.register(routingRoutes, deps);

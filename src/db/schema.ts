@@ -353,7 +353,7 @@ export interface MessagesTable {
   channel_id: string;
   direction: 'inbound' | 'outbound';
   author: 'customer' | 'agent' | 'bot' | 'system' | 'page';
-  author_user_id: string | null;
+  author_user_id: number | null;
   kind: string;
   text: string | null;
   content: Json<Record<string, unknown>>;
@@ -362,6 +362,9 @@ export interface MessagesTable {
   status: MessageStatus;
   error_code: string | null;
   error_message: string | null;
+  idempotency_key: string | null;
+  sent_at: Date | null;
+  attempts: Generated<number>;
   occurred_at: Timestamp;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
@@ -380,6 +383,23 @@ export interface AttachmentsTable {
   error: string | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
+}
+
+export interface UploadsTable {
+  id: Generated<string>;
+  conversation_id: string;
+  uploaded_by: number;
+  storage_key: string;
+  content_type: string;
+  file_name: string | null;
+  size: number;
+  created_at: Generated<Date>;
+}
+
+export interface SendBucketsTable {
+  sender: string;
+  tokens: number;
+  refilled_at: Date;
 }
 
 export interface DB {
@@ -407,4 +427,6 @@ export interface DB {
   offers: OffersTable;
   conversation_events: ConversationEventsTable;
   inbox_events: InboxEventsTable;
+  uploads: UploadsTable;
+  send_buckets: SendBucketsTable;
 }

@@ -18,6 +18,8 @@ export interface TestParleyOptions {
   database?: Database;
   /** The startup banner's lines land here. */
   print?: (line: string) => void;
+  /** The clock messaging windows are judged by. */
+  now?: () => number;
 }
 
 export async function startTestParley(overrides: Partial<Config> = {}, options: TestParleyOptions = {}): Promise<TestParley> {
@@ -31,7 +33,7 @@ export async function startTestParley(overrides: Partial<Config> = {}, options: 
     ...overrides,
   };
   const database = options.database ?? (await freshDatabase());
-  const parley = await startParley(config, { database, print: options.print });
+  const parley = await startParley(config, { database, print: options.print, now: options.now });
   return Object.assign(parley, {
     config,
     request: (path: string, init?: RequestInit) => fetch(`${parley.url}${path}`, init),

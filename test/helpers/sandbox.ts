@@ -44,7 +44,7 @@ export async function startSandboxedParley(overrides: Partial<Config> = {}): Pro
     lineApiUrl: sandbox.urls.lineApi,
     lineDataUrl: sandbox.urls.lineData,
     ...overrides,
-  });
+  }, { now: () => sandbox.clock.now() });
   const { db } = parley.database;
   const { secrets } = parley;
   const fbAccount = await insertAccount(db, secrets, { provider: 'facebook', name: 'Demo app', externalId: DEMO.facebook.appId, secret: DEMO.facebook.appSecret });

@@ -243,7 +243,9 @@ export function createIngest(deps: { db: Kysely<DB>; notifier: Notifier; policy:
     if (event.providerMessageId) {
       query = query.where('provider_message_id', '=', event.providerMessageId);
     } else if (event.watermark !== undefined) {
+      // a watermark covers what was handed to the provider before it, never what is still queued
       query = query
+        .where('status', '<>', 'pending')
         .where('occurred_at', '<=', new Date(event.watermark))
         .where('conversation_id', 'in', (eb) =>
           eb.selectFrom('conversations as c').innerJoin('social_profiles as p', 'p.id', 'c.social_profile_id').select('c.id').where('p.channel_id', '=', channelId).where('p.provider_user_id', '=', event.customerId),

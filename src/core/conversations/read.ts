@@ -21,6 +21,8 @@ export interface MessageView {
   id: string;
   direction: 'inbound' | 'outbound';
   author: string;
+  /** The user who wrote it (agents' messages). */
+  authorUserId: number | null;
   kind: string;
   text: string | null;
   content: Record<string, unknown>;
@@ -28,6 +30,8 @@ export interface MessageView {
   error: { code: string; message: string | null } | null;
   providerMessageId: string | null;
   occurredAt: string;
+  /** When the provider accepted it (outbound). */
+  sentAt: string | null;
   attachments: { id: string; kind: string; state: string; contentType: string | null; fileName: string | null; size: number | null; error: string | null }[];
 }
 
@@ -91,10 +95,13 @@ export async function getConversation(db: Kysely<DB>, id: string): Promise<Conve
   return summary(row);
 }
 
-/** Messages in provider-timestamp order, whatever order they arrived in. */
-export async function listMessages(db: Kysely<DB>, conversationId: string): Promise<MessageView[]> {
-  await getConversation(db, conversationId);
-  const messages = await db.selectFrom('messages').selectAll().where('conversation_id', '=', conversationId).orderBy('occurred_at').orderBy('created_at').execute();
+type MessageRow = Awaited<ReturnType<ReturnType<typeof messageRows>['execute']>>[number];
+
+function messageRows(db: Kysely<DB>) {
+  return db.selectFrom('messages').selectAll();
+}
+
+async function views(db: Kysely<DB>, messages: MessageRow[]): Promise<MessageView[]> {
   const attachments = messages.length
     ? await db.selectFrom('attachments').selectAll().where('message_id', 'in', messages.map((m) => m.id)).orderBy('created_at').execute()
     : [];
@@ -102,6 +109,7 @@ export async function listMessages(db: Kysely<DB>, conversationId: string): Prom
     id: m.id,
     direction: m.direction,
     author: m.author,
+    authorUserId: m.author_user_id,
     kind: m.kind,
     text: m.text,
     content: m.content,
@@ -109,6 +117,7 @@ export async function listMessages(db: Kysely<DB>, conversationId: string): Prom
     error: m.error_code ? { code: m.error_code, message: m.error_message } : null,
     providerMessageId: m.provider_message_id,
     occurredAt: iso(m.occurred_at),
+    sentAt: isoOrNull(m.sent_at),
     attachments: attachments
       .filter((a) => a.message_id === m.id)
       .map((a) => ({ id: a.id, kind: a.kind, state: a.state, contentType: a.content_type, fileName: a.file_name, size: a.size, error: a.error })),
@@ -118,6 +127,18 @@ export async function listMessages(db: Kysely<DB>, conversationId: string): Prom
 export async function conversationOfAttachment(db: Kysely<DB>, id: string): Promise<string | undefined> {
   const row = await db.selectFrom('attachments as a').innerJoin('messages as m', 'm.id', 'a.message_id').select('m.conversation_id').where('a.id', '=', id).executeTakeFirst();
   return row?.conversation_id;
+}
+
+/** Messages in provider-timestamp order, whatever order they arrived in. */
+export async function listMessages(db: Kysely<DB>, conversationId: string): Promise<MessageView[]> {
+  await getConversation(db, conversationId);
+  return views(db, await messageRows(db).where('conversation_id', '=', conversationId).orderBy('occurred_at').orderBy('created_at').execute());
+}
+
+export async function getMessage(db: Kysely<DB>, id: string): Promise<MessageView> {
+  const row = await messageRows(db).where('id', '=', id).executeTakeFirst();
+  if (!row) throw notFound('message');
+  return (await views(db, [row]))[0]!;
 }
 
 export async function attachmentFile(db: Kysely<DB>, id: string): Promise<{ storageKey: string; contentType: string; fileName: string | null; conversationId: string }> {

@@ -7,6 +7,7 @@ import * as conversations from './0005_conversations.ts';
 import * as channelStatus from './0006_channel_status.ts';
 import * as workstreams from './0007_workstreams.ts';
 import * as routing from './0008_routing.ts';
+import * as outbound from './0009_outbound.ts';
 
 /** Every migration this version knows, in order. Names never change once released. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '0006_channel_status': channelStatus,
   '0007_workstreams': workstreams,
   '0008_routing': routing,
+  '0009_outbound': outbound,
 };

@@ -35,17 +35,19 @@ const ConversationSchema = Type.Object({
   lastMessageAt: Nullable(DateTime),
 });
 
-const MessageSchema = Type.Object({
+export const MessageSchema = Type.Object({
   id: Uuid,
   direction: Type.Enum(['inbound', 'outbound']),
   author: Type.String({ description: 'customer, agent, bot, system (notices) or page (sent from the provider’s own inbox)' }),
+  authorUserId: Nullable(Type.Integer({ description: 'the user who wrote it (agent messages)' })),
   kind: Type.String({ description: 'text, image, video, audio, file, location, sticker, payload, mixed, notice or unsupported' }),
   text: Nullable(Type.String()),
   content: Type.Record(Type.String(), Type.Unknown()),
   status: Type.String({ description: 'received (inbound); pending, sent, delivered, read or failed (outbound)' }),
-  error: Nullable(Type.Object({ code: Type.String(), message: Nullable(Type.String()) })),
+  error: Nullable(Type.Object({ code: Type.String(), message: Nullable(Type.String()) }, { description: 'failed: the provider code and what it means; pending: the last attempt’s error while retrying' })),
   providerMessageId: Nullable(Type.String()),
   occurredAt: DateTime,
+  sentAt: Nullable(DateTime),
   attachments: Type.Array(
     Type.Object({
       id: Uuid,

@@ -112,7 +112,7 @@ export async function startBenchParley(databaseUrl?: string, overrides: Partial<
   const config: Config = {
     ...loadConfig({}),
     port: 0,
-    logLevel: 'warn',
+    logLevel: 'silent',
     dataDir: mkdtempSync(join(tmpdir(), 'parley-bench-')),
     databaseUrl,
     lineApiUrl: 'http://127.0.0.1:9', // profile look-ups fail fast: intake is what is measured

@@ -289,14 +289,22 @@ export function createIngest(deps: { db: Kysely<DB>; notifier: Notifier; policy:
     if (messageId) await announce(notifier, trx, { conversationId, messageId, change: 'message' });
   }
 
-  async function apply(trx: Trx, inboxId: number, attempt: number): Promise<void> {
-    const row = await trx
+  type InboxRow = { id: number; channel_id: string; event: unknown; provider: Provider };
+
+  /** The unprocessed inbox rows behind a batch of jobs, in one query. */
+  async function pending(trx: Trx, jobs: { payload: unknown }[]): Promise<Map<number, InboxRow>> {
+    const ids = jobs.map((job) => (job.payload as { inboxId: number }).inboxId);
+    const rows = await trx
       .selectFrom('inbox_events as i')
       .innerJoin('channel_instances as c', 'c.id', 'i.channel_id')
-      .select(['i.id', 'i.channel_id', 'i.event', 'i.processed_at', 'c.provider'])
-      .where('i.id', '=', inboxId)
-      .executeTakeFirst();
-    if (!row || row.processed_at) return;
+      .select(['i.id', 'i.channel_id', 'i.event', 'c.provider'])
+      .where('i.id', 'in', ids)
+      .where('i.processed_at', 'is', null)
+      .execute();
+    return new Map(rows.map((row) => [row.id, row]));
+  }
+
+  function apply(trx: Trx, row: InboxRow, attempt: number): Promise<void> {
     const event = row.event as InboundEvent;
     switch (event.type) {
       case 'message':
@@ -312,20 +320,28 @@ export function createIngest(deps: { db: Kysely<DB>; notifier: Notifier; policy:
     }
   }
 
-  /**
-   * Applies a batch of events (distinct customers: a customer's events are never claimed
-   * together) in one transaction, each in its own savepoint so one failing event is retried
-   * alone while the others commit.
-   */
-  const handler: BatchHandler = async (jobs, complete) => {
+  type Job = Parameters<BatchHandler>[0][number];
+
+  /** Applies the batch; with `isolate`, each event in its own savepoint so one failure stays its own. */
+  async function run(jobs: Job[], complete: Parameters<BatchHandler>[1], isolate: boolean): Promise<Map<number, Error>> {
     const failures = new Map<number, Error>();
     await db.transaction().execute(async (trx) => {
-      const done = [];
+      const rows = await pending(trx, jobs);
+      const done: Job[] = [];
       for (const job of jobs) {
-        const { inboxId } = job.payload as { inboxId: number };
+        const row = rows.get((job.payload as { inboxId: number }).inboxId);
+        if (!row) {
+          done.push(job); // applied before (a replay, or a retry after a lost answer)
+          continue;
+        }
+        if (!isolate) {
+          await apply(trx, row, job.attempts);
+          done.push(job);
+          continue;
+        }
         await sql`SAVEPOINT event`.execute(trx);
         try {
-          await apply(trx, inboxId, job.attempts);
+          await apply(trx, row, job.attempts);
           await sql`RELEASE SAVEPOINT event`.execute(trx);
           done.push(job);
         } catch (error) {
@@ -339,6 +355,19 @@ export function createIngest(deps: { db: Kysely<DB>; notifier: Notifier; policy:
       await complete(trx, done);
     });
     return failures;
+  }
+
+  /**
+   * Applies a batch of events (distinct customers: a customer's events are never claimed
+   * together) in one transaction. Most batches succeed whole; when one event fails, the batch
+   * runs again with a savepoint per event, so that event is retried alone and the others commit.
+   */
+  const handler: BatchHandler = async (jobs, complete) => {
+    try {
+      return await run(jobs, complete, false);
+    } catch {
+      return run(jobs, complete, true);
+    }
   };
   return { handler };
 }

@@ -165,8 +165,11 @@ describe('work distribution through the provider sandbox', () => {
     const id = await customerWrites();
     const notice = await until(() => db().selectFrom('messages').selectAll().where('conversation_id', '=', id).where('author', '=', 'system').executeTakeFirst());
     assert.equal(notice.text, 'We are closed; we answer from 9:00.');
-    assert.equal(notice.status, 'pending');
     assert.equal(notice.direction, 'outbound');
+    // delivered like any message, inside the customer's WhatsApp window
+    const sent = await until(() => db().selectFrom('messages').selectAll().where('id', '=', notice.id).where('status', 'in', ['sent', 'delivered', 'read', 'failed']).executeTakeFirst());
+    assert.notEqual(sent.status, 'failed', `${sent.error_code}: ${sent.error_message}`);
+    assert.ok(env.sandbox.twilio.messages.all().some((m) => m.params.Body === 'We are closed; we answer from 9:00.'));
     await new Promise((r) => setTimeout(r, 300));
     assert.equal((await conversation(id)).state, 'open');
   });

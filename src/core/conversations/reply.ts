@@ -25,6 +25,11 @@ export const deliveryGroup = (conversationId: string) => `conversation:${convers
 /** Delivery counts its own attempts (rate-limit waits are not failures), so the job itself may be retried many times. */
 const DELIVERY_JOB_ATTEMPTS = 1000;
 
+/** Queues the delivery of a stored `pending` message; call it in the transaction that stored it. */
+export async function queueDelivery(trx: Kysely<DB>, conversationId: string, messageId: string): Promise<void> {
+  await enqueue(trx, { queue: OUTBOUND_QUEUE, payload: { messageId }, groupKey: deliveryGroup(conversationId), maxAttempts: DELIVERY_JOB_ATTEMPTS });
+}
+
 export interface SendInput {
   text?: string;
   attachmentIds?: string[];
@@ -138,7 +143,7 @@ export function createReplies(deps: OutboundDeps) {
         })
         .execute();
     }
-    await enqueue(trx, { queue: OUTBOUND_QUEUE, payload: { messageId: message.id }, groupKey: deliveryGroup(conversationId), maxAttempts: DELIVERY_JOB_ATTEMPTS });
+    await queueDelivery(trx, conversationId, message.id);
     await trx.updateTable('conversations').set({ last_message_at: sql`greatest(last_message_at, ${now})`, updated_at: sql`now()` }).where('id', '=', conversationId).execute();
     const change: ConversationChange = { conversationId, messageId: message.id, change: 'message' };
     await notifier.notify(trx, CONVERSATION_EVENTS, JSON.stringify(change));

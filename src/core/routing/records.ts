@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { queueDelivery } from '../conversations/reply.ts';
 import type { Notifier } from '../../db/notifier.ts';
 import type { DB } from '../../db/schema.ts';
 import type { Actor } from '../audit/log.ts';
@@ -59,9 +60,10 @@ export async function announceConversation(trx: Kysely<DB>, notifier: Notifier, 
 }
 
 /**
- * An automated message to the customer (overflow, outside operating hours). It is stored as an
- * outbound system message in state `pending`: outbound delivery sends pending messages, so the
- * intent is kept even before a channel can deliver it.
+ * An automated message to the customer (overflow, outside operating hours): an outbound system
+ * message stored `pending` with its delivery queued in the same transaction. Delivery applies the
+ * session window as for any automated sender (no Facebook tag; WhatsApp only inside the window),
+ * and a refusal shows on the message.
  */
 export async function recordAutomatedMessage(trx: Kysely<DB>, notifier: Notifier, conversationId: string, text: string, reason: string): Promise<void> {
   const conversation = await trx.selectFrom('conversations').select('channel_id').where('id', '=', conversationId).executeTakeFirstOrThrow();
@@ -80,5 +82,6 @@ export async function recordAutomatedMessage(trx: Kysely<DB>, notifier: Notifier
     })
     .returning('id')
     .executeTakeFirstOrThrow();
+  await queueDelivery(trx, conversationId, message.id);
   await announceConversation(trx, notifier, conversationId, message.id);
 }

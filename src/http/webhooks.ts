@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { channelCredentials, type ChannelDirectory, type ChannelRecord } from '../core/channels/directory.ts';
 import type { WebhookStats } from '../core/channels/webhook-stats.ts';
 import type { Inbox } from '../core/conversations/inbox.ts';
-import type { ProviderAdapter, ProviderId, RawWebhook } from '../providers/types.ts';
+import type { InboundEvent, ProviderAdapter, ProviderId, RawWebhook } from '../providers/types.ts';
 import type { SecretBox } from '../secrets.ts';
 
 /**
@@ -72,12 +72,32 @@ export function registerWebhooks(app: FastifyInstance, deps: WebhookDeps): void 
         deps.stats.rejected(channel.id, missing ? 'signature header missing' : 'signature does not match the body (wrong secret, altered body, or a URL other than the one the provider signed)');
         return res.status(missing ? 401 : 403).send({ error: { code: 'invalid_signature', message: missing ? 'the webhook carries no signature' : 'the webhook signature does not match' } });
       }
-      const events = adapter.decode(webhook);
-      await deps.inbox.accept(channel.id, events);
+      const byChannel = await fileByChannel(channel, adapter.decode(webhook));
+      await Promise.all([...byChannel].map(([channelId, events]) => deps.inbox.accept(channelId, events)));
       deps.stats.accepted(channel.id);
       const ack = adapter.ack();
       return res.status(ack.status).type(ack.contentType).send(ack.body);
     };
+    /**
+     * Events belong to the channel instance they name (a Facebook app's events for all its pages
+     * come to one URL). An event for a page this account has not connected is kept, without a
+     * customer, as unsupported: never filed under another page.
+     */
+    async function fileByChannel(channel: ChannelRecord, events: InboundEvent[]): Promise<Map<string, InboundEvent[]>> {
+      const out = new Map<string, InboundEvent[]>();
+      for (const event of events) {
+        let target = channel;
+        let filed = event;
+        if (channel.provider === 'facebook' && event.channelRef && event.channelRef !== channel.externalId) {
+          const sibling = await deps.directory.sibling(channel, event.channelRef);
+          if (sibling) target = sibling;
+          else filed = { type: 'unsupported', key: event.key, channelRef: event.channelRef, timestamp: event.timestamp, raw: event.raw, reason: `event for page ${event.channelRef}, which is not connected in this account` };
+        }
+        out.set(target.id, [...(out.get(target.id) ?? []), filed]);
+      }
+      return out;
+    }
+
     scope.post('/webhooks/:provider/:key', { config: { public: true } }, receive);
     scope.post('/webhooks/:provider/:key/status', { config: { public: true } }, receive);
   });

@@ -227,6 +227,24 @@ describe('inbound messages through the provider sandbox', () => {
     }, 6000);
   });
 
+  it("a Facebook app's events for another of its pages, arriving at the app's one callback URL, are filed under that page", async () => {
+    const { insertChannelInstance } = await import('../../src/core/channels/store.ts');
+    const first = await db().selectFrom('channel_instances').select('account_id').where('id', '=', env.channels.facebook.id).executeTakeFirstOrThrow();
+    const second = await insertChannelInstance(db(), env.parley.secrets, { accountId: first.account_id, provider: 'facebook', name: 'Second page', externalId: '200000000000002', token: 'EAADEMO-second-page-token' });
+    env.sandbox.facebook.seedPage({ pageId: '200000000000002', name: 'Second page', accessToken: 'EAADEMO-second-page-token', appId: DEMO.facebook.appId });
+    const said = await env.sandbox.customer.say({ channel: 'facebook', to: '200000000000002', from: '3000000000000077', text: 'to the second page' });
+    assert.equal(said.status, 200);
+    const message = await messageByProviderId(said.messageId);
+    assert.equal(message.channel_id, second.id);
+
+    env.sandbox.facebook.seedPage({ pageId: '200000000000003', name: 'Not in Parley', accessToken: 'EAADEMO-third', appId: DEMO.facebook.appId });
+    const stray = await env.sandbox.customer.say({ channel: 'facebook', to: '200000000000003', from: '3000000000000078', text: 'to a page Parley does not know' });
+    assert.equal(stray.status, 200, 'acknowledged: the app may serve pages that are not connected here');
+    const kept = await until(() => db().selectFrom('inbox_events').selectAll().where('event_key', '=', stray.messageId).where('processed_at', 'is not', null).executeTakeFirst());
+    assert.equal(kept.event_type, 'unsupported');
+    assert.equal(await db().selectFrom('messages').select('id').where('provider_message_id', '=', stray.messageId).executeTakeFirst(), undefined);
+  });
+
   it('a deleted channel stops intake with 410 and keeps its history', async () => {
     const said = await env.sandbox.customer.say({ ...LINE, text: 'before deletion' });
     await messageByProviderId(said.messageId);

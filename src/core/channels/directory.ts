@@ -45,16 +45,29 @@ export function createChannelDirectory(db: Kysely<DB>, notifier: Notifier) {
   const cache = new Map<string, { record: ChannelRecord | null; at: number }>();
   let unlisten: (() => Promise<void>) | undefined;
 
-  async function load(column: 'webhook_key' | 'id', value: string): Promise<ChannelRecord | null> {
-    const row = await db
+  async function cached(key: string, loader: () => Promise<ChannelRecord | null>): Promise<ChannelRecord | null> {
+    const hit = cache.get(key);
+    if (hit && Date.now() - hit.at < TTL_MS) return hit.record;
+    const record = await loader();
+    cache.set(key, { record, at: Date.now() });
+    return record;
+  }
+
+  type Filter = { column: 'webhook_key' | 'id'; value: string } | { accountId: string; externalId: string };
+
+  async function load(filter: Filter): Promise<ChannelRecord | null> {
+    let query = db
       .selectFrom('channel_instances as c')
       .innerJoin('messaging_accounts as a', 'a.id', 'c.account_id')
       .select([
         'c.id', 'c.account_id', 'c.provider', 'c.name', 'c.external_id', 'c.webhook_key', 'c.verify_token', 'c.deleted_at',
         'c.token_sealed', 'a.external_id as account_external_id', 'a.secret_sealed', 'a.deleted_at as account_deleted_at',
-      ])
-      .where(`c.${column}`, '=', value)
-      .executeTakeFirst();
+      ]);
+    query =
+      'column' in filter
+        ? query.where(`c.${filter.column}`, '=', filter.value)
+        : query.where('c.account_id', '=', filter.accountId).where('c.external_id', '=', filter.externalId).where('c.deleted_at', 'is', null);
+    const row = await query.executeTakeFirst();
     if (!row) return null;
     return {
       id: row.id,
@@ -79,15 +92,18 @@ export function createChannelDirectory(db: Kysely<DB>, notifier: Notifier) {
       await unlisten?.();
     },
     /** The channel behind a webhook URL (deleted ones included, so they can answer 410). */
-    async byWebhookKey(key: string): Promise<ChannelRecord | null> {
-      const hit = cache.get(key);
-      if (hit && Date.now() - hit.at < TTL_MS) return hit.record;
-      const record = await load('webhook_key', key);
-      cache.set(key, { record, at: Date.now() });
-      return record;
+    byWebhookKey(key: string): Promise<ChannelRecord | null> {
+      return cached(key, () => load({ column: 'webhook_key', value: key }));
+    },
+    /**
+     * Another live channel instance of the same account, by its provider id: a Facebook app has
+     * one callback URL for all its pages, so a page's events may arrive at a sibling page's URL.
+     */
+    sibling(of: ChannelRecord, externalId: string): Promise<ChannelRecord | null> {
+      return cached(`sibling:${of.accountId}:${externalId}`, () => load({ accountId: of.accountId, externalId }));
     },
     byId(id: string): Promise<ChannelRecord | null> {
-      return load('id', id);
+      return load({ column: 'id', value: id });
     },
     /** Tells every instance that channels changed (call inside the changing transaction). */
     announceChange(executor: Kysely<DB>, channelId: string): Promise<void> {

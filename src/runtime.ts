@@ -82,7 +82,7 @@ export async function startParley(config: Config, options: StartOptions = {}): P
   const inbox = createInbox(database.db);
   const media = localMediaStore(mediaRoot(config.dataDir));
   const { db, notifier } = database;
-  runner.registerBatch(INBOUND_QUEUE, INGEST_BATCH, createIngest({ db, notifier, policy: channelAttachmentPolicy, hooks: routingHooks }).handler);
+  runner.registerBatch(INBOUND_QUEUE, INGEST_BATCH, createIngest({ db, notifier, policy: channelAttachmentPolicy, hooks: routingHooks(notifier) }).handler);
   registerRouting(runner, { db, notifier });
   runner.register(MEDIA_QUEUE, createMediaFetcher({ db, directory, adapters, secrets, store: media, policy: { maxBytes: config.mediaMaxBytes, allowedHosts: mediaHosts(config), allowedTypes: DEFAULT_MEDIA_TYPES } }).handler);
   runner.register(PROFILE_QUEUE, createProfileFetcher({ db, directory, adapters, secrets }).handler);

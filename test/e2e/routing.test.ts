@@ -50,8 +50,7 @@ describe('work distribution through the provider sandbox', () => {
     return { queue, workstream, agents };
   }
 
-  async function customerWrites(text = 'hello'): Promise<string> {
-    const from = `+1555${randomInt(1e6, 1e7)}`;
+  async function customerWrites(text = 'hello', from = `+1555${randomInt(1e6, 1e7)}`): Promise<string> {
     const said = await env.sandbox.customer.say({ channel: 'whatsapp', to: WA_TO, from, text });
     assert.equal(said.status, 200);
     const message = await until(() => db().selectFrom('messages').select('conversation_id').where('provider_message_id', '=', said.messageId).executeTakeFirst());
@@ -210,15 +209,55 @@ describe('work distribution through the provider sandbox', () => {
     assert.equal((await owner.call('POST', `/api/v1/conversations/${id}/end`)).status, 403, 'no longer theirs');
   });
 
-  it('conversations whose customer stays silent past the workstream limit close by themselves', async () => {
-    const { agents } = await setup({ agents: 1, workstream: { autoCloseHours: 24 } });
+  it('an agent waits for the customer; the customer\'s answer makes it active again with the same agent', async () => {
+    const { agents } = await setup({ agents: 2 });
+    await available(agents[0]!);
+    const from = `+1555${randomInt(1e6, 1e7)}`;
+    const id = await customerWrites('hello', from);
+    const offer = await pendingOffer(id);
+    const owner = agents.find((a) => a.user.id === offer.user_id)!;
+    const other = agents.find((a) => a !== owner)!;
+    await ok(owner, 'POST', `/api/v1/offers/${offer.id}/accept`);
+    assert.equal((await other.call('POST', `/api/v1/conversations/${id}/wait`)).status, 403, 'not their conversation');
+    await ok(owner, 'POST', `/api/v1/conversations/${id}/wait`);
+    const waiting = await conversation(id);
+    assert.equal(waiting.state, 'waiting');
+    assert.equal(waiting.assigned_user_id, owner.user.id);
+    assert.equal((await ok(owner, 'GET', '/api/v1/agents/me')).usedCapacity, waiting.held_capacity, 'the capacity stays held');
+    assert.equal((await owner.call('POST', `/api/v1/conversations/${id}/wait`)).status, 409, 'already waiting');
+
+    assert.equal(await customerWrites('here is my order number', from), id);
+    await until(async () => (await conversation(id)).state === 'active');
+    assert.equal((await conversation(id)).assigned_user_id, owner.user.id);
+    const routing = await ok(owner, 'GET', `/api/v1/conversations/${id}/routing`);
+    const last = routing.events.slice(-2).map((e: { kind: string; from: string; to: string; actor: string }) => [e.kind, e.from, e.to, e.actor]);
+    assert.deepEqual(last, [['waiting', 'active', 'waiting', owner.user.email], ['resumed', 'waiting', 'active', 'routing']]);
+
+    // the agent may also stop waiting by themselves; only from waiting
+    await ok(owner, 'POST', `/api/v1/conversations/${id}/wait`);
+    await ok(owner, 'POST', `/api/v1/conversations/${id}/resume`);
+    assert.equal((await conversation(id)).state, 'active');
+    assert.equal((await owner.call('POST', `/api/v1/conversations/${id}/resume`)).status, 409);
+    await ok(owner, 'POST', `/api/v1/conversations/${id}/end`);
+    assert.equal((await owner.call('POST', `/api/v1/conversations/${id}/wait`)).status, 409, 'wrap-up cannot wait');
+  });
+
+  it('conversations whose customer stays silent past the workstream limit close by themselves, unless waiting for the customer', async () => {
+    const { agents } = await setup({ agents: 1, workstream: { autoCloseHours: 24, keepOpenWaiting: true } });
     await available(agents[0]!);
     const id = await customerWrites();
     const offer = await pendingOffer(id);
     await ok(agents[0]!, 'POST', `/api/v1/offers/${offer.id}/accept`);
-    await db().updateTable('conversations').set({ last_customer_message_at: new Date(Date.now() - 25 * 3_600_000) }).where('id', '=', id).execute();
+    const kept = await customerWrites();
+    const keptOffer = await pendingOffer(kept);
+    await ok(agents[0]!, 'POST', `/api/v1/offers/${keptOffer.id}/accept`);
+    await ok(agents[0]!, 'POST', `/api/v1/conversations/${kept}/wait`);
+    const silent = new Date(Date.now() - 25 * 3_600_000);
+    await db().updateTable('conversations').set({ last_customer_message_at: silent }).where('id', 'in', [id, kept]).execute();
     await enqueue(db(), { queue: SWEEP_QUEUE });
     await until(async () => (await conversation(id)).state === 'closed');
+    assert.equal((await conversation(kept)).state, 'waiting', 'kept open while the agent waits for the customer');
+    await ok(agents[0]!, 'POST', `/api/v1/conversations/${kept}/close`);
     const closed = await db().selectFrom('conversation_events').select('reason').where('conversation_id', '=', id).where('kind', '=', 'closed').executeTakeFirstOrThrow();
     assert.equal(closed.reason, 'inactivity');
     assert.equal((await ok(agents[0]!, 'GET', '/api/v1/agents/me')).usedCapacity, 0);

@@ -26,6 +26,8 @@ type Trx = Transaction<DB>;
 export interface IngestHooks {
   /** In the transaction that opened the conversation (routing enqueues its classification). */
   conversationOpened?(trx: Kysely<DB>, conversationId: string): Promise<void>;
+  /** In the transaction that stored a new customer message (routing: a conversation waiting for the customer is active again). */
+  customerWrote?(trx: Kysely<DB>, conversationId: string): Promise<void>;
 }
 
 export interface ConversationChange {
@@ -202,6 +204,7 @@ export function createIngest(deps: { db: Kysely<DB>; notifier: Notifier; policy:
 
     const staleProfile = !profile.display_name && (!profile.profile_checked_at || Date.now() - profile.profile_checked_at.getTime() > 86_400_000);
     if (staleProfile) await enqueue(trx, { queue: PROFILE_QUEUE, payload: { profileId: profile.id }, singletonKey: `profile:${profile.id}`, maxAttempts: 3 });
+    await hooks.customerWrote?.(trx, conversationId);
     await announce(notifier, trx, { conversationId, messageId, change: 'message' });
   }
 
@@ -286,7 +289,10 @@ export function createIngest(deps: { db: Kysely<DB>; notifier: Notifier; policy:
       text: `Unsupported message (${event.reason})`, content: { reason: event.reason }, raw: event.raw,
       providerMessageId: null, status: 'received', occurredAt,
     });
-    if (messageId) await announce(notifier, trx, { conversationId, messageId, change: 'message' });
+    if (!messageId) return;
+    // content we cannot show is still the customer answering
+    await hooks.customerWrote?.(trx, conversationId);
+    await announce(notifier, trx, { conversationId, messageId, change: 'message' });
   }
 
   type InboxRow = { id: number; channel_id: string; event: unknown; provider: Provider };

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Notifier } from '../../db/notifier.ts';
+import type { IngestHooks } from '../conversations/ingest.ts';
 import type { DB } from '../../db/schema.ts';
 import type { JobRunner } from '../../jobs/runner.ts';
 import { DISPATCH_QUEUE, OFFER_TIMEOUT_QUEUE } from './claim.ts';
@@ -7,9 +8,9 @@ import { dispatchQueue } from './dispatch.ts';
 import { OVERFLOW_QUEUE } from './queueing.ts';
 import { requestRouting, ROUTE_QUEUE, routeConversation } from './route.ts';
 import { sweep, SWEEP_EVERY_MS, SWEEP_QUEUE } from './sweep.ts';
-import { applyWaitingOverflow, expireOffer } from './work.ts';
+import { applyWaitingOverflow, customerWrote, expireOffer } from './work.ts';
 
-/** The routing jobs on the runner, and the hook inbound processing calls when a conversation opens. */
+/** The routing jobs on the runner. */
 export function registerRouting(runner: JobRunner, deps: { db: Kysely<DB>; notifier: Notifier; sweepEveryMs?: number }): void {
   const { db, notifier } = deps;
   runner.register(ROUTE_QUEUE, async (job) => routeConversation(db, notifier, (job.payload as { conversationId: string }).conversationId));
@@ -21,4 +22,7 @@ export function registerRouting(runner: JobRunner, deps: { db: Kysely<DB>; notif
   runner.every(SWEEP_QUEUE, deps.sweepEveryMs ?? SWEEP_EVERY_MS, async () => sweep(db, notifier));
 }
 
-export const routingHooks = { conversationOpened: requestRouting };
+/** What inbound processing calls inside its transactions: classification of new conversations, and waiting ones back to active. */
+export function routingHooks(notifier: Notifier): IngestHooks {
+  return { conversationOpened: requestRouting, customerWrote: (trx, conversationId) => customerWrote(trx, notifier, conversationId) };
+}

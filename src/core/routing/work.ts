@@ -9,7 +9,8 @@ import { applyOverflowAction, enterQueue, type Workstream } from './queueing.ts'
 import { announceConversation, announceOffer, recordTransition, ROUTING_ACTOR } from './records.ts';
 
 /**
- * What agents and supervisors do with conversations — answer offers, transfer, end, close,
+ * What agents and supervisors do with conversations — answer offers, transfer, wait for the
+ * customer, end, close,
  * reopen, assign — and the timers that act for them (offer timeout, overflow after a wait).
  * Each is one short transaction that locks the conversation first, then the agent.
  */
@@ -146,6 +147,44 @@ export async function endConversation(db: Kysely<DB>, notifier: Notifier, conver
     await recordTransition(trx, { conversationId, kind: 'ended', from: conversation.state, to: 'wrap-up', actor, agentUserId: conversation.assigned_user_id, queueId: conversation.queue_id });
     await announceConversation(trx, notifier, conversationId);
   });
+}
+
+/**
+ * Between `active` and `waiting` (the agent waits for the customer) the conversation keeps its
+ * agent and the capacity it holds: the customer's answer must reach that agent at once, and
+ * giving the room away meanwhile could leave them with no room when it comes. Returns false when
+ * the conversation is not (or no longer) in `from`.
+ */
+async function switchWaiting(trx: Trx, notifier: Notifier, conversationId: string, from: 'active' | 'waiting', actor: Actor, reason?: string): Promise<boolean> {
+  const conversation = await mustLock(trx, conversationId);
+  if (conversation.state !== from) return false;
+  const to = from === 'active' ? 'waiting' : 'active';
+  await setState(trx, conversation, to);
+  await recordTransition(trx, {
+    conversationId, kind: to === 'waiting' ? 'waiting' : 'resumed', from, to, actor,
+    agentUserId: conversation.assigned_user_id, queueId: conversation.queue_id, ...(reason ? { reason } : {}),
+  });
+  await announceConversation(trx, notifier, conversationId);
+  return true;
+}
+
+/** The agent waits for the customer to answer: the workstream may keep it open past auto-close. */
+export async function waitForCustomer(db: Kysely<DB>, notifier: Notifier, conversationId: string, actor: Actor): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    if (!(await switchWaiting(trx, notifier, conversationId, 'active', actor))) throw conflict('only an active conversation can wait for the customer');
+  });
+}
+
+/** The agent takes it up again without waiting for the customer. */
+export async function resumeConversation(db: Kysely<DB>, notifier: Notifier, conversationId: string, actor: Actor): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    if (!(await switchWaiting(trx, notifier, conversationId, 'waiting', actor))) throw conflict('only a conversation waiting for the customer can be resumed');
+  });
+}
+
+/** Inbound processing, in the transaction storing a customer message: a waiting conversation is active again. */
+export async function customerWrote(trx: Trx, notifier: Notifier, conversationId: string): Promise<void> {
+  await switchWaiting(trx, notifier, conversationId, 'waiting', ROUTING_ACTOR, 'customer-message');
 }
 
 /** Closes it for good (after wrap-up, by hand or by inactivity); the capacity it held frees. */

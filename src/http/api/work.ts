@@ -76,6 +76,18 @@ export async function workRoutes(app: FastifyInstance, deps: { database: Databas
     await work.transferConversation(db, notifier, request.params.id, request.body, actorOf(request));
     return ok;
   });
+  r.post('/api/v1/conversations/:id/wait', {
+    config: handles,
+    schema: { tags, summary: 'Wait for the customer', description: 'An active conversation becomes waiting: it stays assigned, holding its capacity, and the customer\'s next message makes it active again. The workstream can keep it open past auto-close.', params: UuidParams, response: { 200: Done, ...errors(401, 403, 404, 409) } },
+  }, async (request) => {
+    await work.waitForCustomer(db, notifier, request.params.id, actorOf(request));
+    return ok;
+  });
+  r.post('/api/v1/conversations/:id/resume', { config: handles, schema: { tags, summary: 'Stop waiting for the customer: active again', params: UuidParams, response: { 200: Done, ...errors(401, 403, 404, 409) } } },
+    async (request) => {
+      await work.resumeConversation(db, notifier, request.params.id, actorOf(request));
+      return ok;
+    });
   r.post('/api/v1/conversations/:id/end', { config: handles, schema: { tags, summary: 'End it: wrap-up', params: UuidParams, response: { 200: Done, ...errors(401, 403, 404, 409) } } },
     async (request) => {
       await work.endConversation(db, notifier, request.params.id, actorOf(request));

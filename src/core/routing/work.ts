@@ -10,8 +10,8 @@ import { announceConversation, announceOffer, recordTransition, ROUTING_ACTOR } 
 
 /**
  * What agents and supervisors do with conversations — answer offers, transfer, wait for the
- * customer, end, close,
- * reopen, assign — and the timers that act for them (offer timeout, overflow after a wait).
+ * customer, end, close, reopen, assign — and the timers that act for them (offer timeout,
+ * overflow after a wait).
  * Each is one short transaction that locks the conversation first, then the agent.
  */
 type Trx = Kysely<DB>;

@@ -1,8 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import assert from 'node:assert/strict';
 import { after, before, beforeEach } from 'node:test';
 import { createAdapters, type AdapterRegistry } from '../../src/providers/registry.ts';
-import type { FacebookCredentials, LineCredentials, ProviderEndpoints, RawWebhook, TwilioCredentials } from '../../src/providers/types.ts';
+import { ProviderError, type FacebookCredentials, type LineCredentials, type ProviderEndpoints, type RawWebhook, type TwilioCredentials } from '../../src/providers/types.ts';
 import { DEMO, seedDemo, startSandbox, type Sandbox, type SayResult } from '../../src/sandbox/index.ts';
 import { startReceiver } from '../sandbox/receiver.ts';
 
@@ -109,4 +110,15 @@ export function useSandbox(options: { maxMediaBytes?: number } = {}): SandboxCon
     context.sandbox.twilio.settings.autoRead = false;
   });
   return context;
+}
+
+/** The ProviderError a call fails with (fails the test when it succeeds or throws anything else). */
+export async function rejection(promise: Promise<unknown>): Promise<ProviderError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof ProviderError, String(error));
+    return error;
+  }
+  assert.fail('expected a ProviderError');
 }

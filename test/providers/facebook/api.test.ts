@@ -3,21 +3,11 @@ import { describe, it } from 'node:test';
 import { createAdapters } from '../../../src/providers/registry.ts';
 import { ProviderError, type OutboundMessage } from '../../../src/providers/types.ts';
 import { DEMO } from '../../../src/sandbox/index.ts';
-import { endpointsOf, facebookCredentials, useSandbox, webhookFromSay } from '../helpers.ts';
+import { endpointsOf, facebookCredentials, useSandbox, webhookFromSay, rejection } from '../helpers.ts';
 
 const PSID = DEMO.facebook.customerPsid;
 const PAGE = DEMO.facebook.pageId;
 const message = (extra: Partial<OutboundMessage> = {}): OutboundMessage => ({ to: PSID, text: 'Hello from Parley', idempotencyKey: 'k1', ...extra });
-
-async function rejection(promise: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof ProviderError, String(error));
-    return error;
-  }
-  assert.fail('expected a ProviderError');
-}
 
 describe('Facebook adapter against the sandbox', () => {
   const ctx = useSandbox();

@@ -4,20 +4,10 @@ import { retryKeyFor } from '../../../src/providers/line/index.ts';
 import { createAdapters } from '../../../src/providers/registry.ts';
 import { ProviderError, type OutboundMessage } from '../../../src/providers/types.ts';
 import { DEMO } from '../../../src/sandbox/index.ts';
-import { endpointsOf, lineCredentials, useSandbox, webhookFromSay } from '../helpers.ts';
+import { endpointsOf, lineCredentials, useSandbox, webhookFromSay, rejection } from '../helpers.ts';
 
 const USER = DEMO.line.customerUserId;
 const message = (extra: Partial<OutboundMessage> = {}): OutboundMessage => ({ to: USER, text: 'Hello from Parley', idempotencyKey: 'msg-1', ...extra });
-
-async function rejection(promise: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof ProviderError, String(error));
-    return error;
-  }
-  assert.fail('expected a ProviderError');
-}
 
 describe('LINE adapter against the sandbox', () => {
   const ctx = useSandbox();

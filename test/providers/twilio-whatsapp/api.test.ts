@@ -5,20 +5,10 @@ import { describe, it } from 'node:test';
 import { createAdapters } from '../../../src/providers/registry.ts';
 import { ProviderError, type OutboundMessage, type RawWebhook, type StatusEvent } from '../../../src/providers/types.ts';
 import { DEMO } from '../../../src/sandbox/index.ts';
-import { endpointsOf, twilioCredentials, useSandbox, webhookFromSay } from '../helpers.ts';
+import { endpointsOf, twilioCredentials, useSandbox, webhookFromSay, rejection } from '../helpers.ts';
 
 const CUSTOMER = DEMO.twilio.customerNumber.replace(/^whatsapp:/, '');
 const message = (extra: Partial<OutboundMessage> = {}): OutboundMessage => ({ to: CUSTOMER, text: 'Hello from Parley', idempotencyKey: 'k1', ...extra });
-
-async function rejection(promise: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof ProviderError, String(error));
-    return error;
-  }
-  assert.fail('expected a ProviderError');
-}
 
 describe('Twilio WhatsApp adapter against the sandbox', () => {
   const ctx = useSandbox();

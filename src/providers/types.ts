@@ -308,4 +308,9 @@ export interface ProviderAdapter<P extends ProviderId = ProviderId> {
   send(message: OutboundMessage, credentials: Credentials<P>): Promise<SendResult>;
   fetchMedia(ref: MediaRef, credentials: Credentials<P>): Promise<FetchedMedia | PendingMedia>;
   fetchProfile(customerId: string, credentials: Credentials<P>): Promise<CustomerProfile | null>;
+
+  /** Facebook handover protocol: makes this app the controller of the customer's thread. */
+  takeThreadControl?(customerId: string, credentials: Credentials<P>): Promise<void>;
+  /** Facebook handover protocol: hands the customer's thread to another app. */
+  passThreadControl?(customerId: string, targetAppId: string, credentials: Credentials<P>): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
+import { recordAutomatedMessage } from '../../src/core/routing/records.ts';
 import { DEMO } from '../../src/sandbox/demo.ts';
 import { startSandboxedParley, type SandboxedParley } from '../helpers/sandbox.ts';
 import { signedInClient, tokenClient, type ApiClient } from '../helpers/users.ts';
@@ -91,6 +92,31 @@ describe('outbound messages through the provider sandbox', () => {
     assert.equal(env.sandbox.facebook.messages.all().at(-1)!.messagingType, 'RESPONSE');
     assert.equal(env.sandbox.twilio.messages.all().at(-1)!.params.Body, 'hi from whatsapp');
     assert.deepEqual(env.sandbox.line.messages.all().at(-1)!.messages, [{ type: 'text', text: 'hi from line' }]);
+  });
+
+  it('an agent reply takes the Messenger thread back from another app, says so, and is sent', async () => {
+    const conversationId = await customerWrites(FB);
+    env.sandbox.facebook.setThreadOwner(FB.to, FB.from, '263902037430900');
+    const accepted = await send(conversationId, { text: 'I can help with that' });
+    assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+    const sent = await status(accepted.body.id, ['sent', 'delivered', 'read']);
+    assert.ok(sent.provider_message_id);
+    assert.equal(env.sandbox.facebook.threadOwner(FB.to, FB.from), DEMO.facebook.appId);
+    assert.equal(env.sandbox.facebook.messages.all().at(-1)!.message.text, 'I can help with that');
+    assert.equal(env.sandbox.facebook.sent.all().filter((c) => c.path.endsWith('/take_thread_control')).length, 1);
+    const notice = await db().selectFrom('messages').selectAll().where('conversation_id', '=', conversationId).where('kind', '=', 'notice').executeTakeFirstOrThrow();
+    assert.equal(notice.author, 'system');
+    assert.match(notice.text ?? '', /took control of the Messenger thread from another app/);
+    assert.deepEqual(notice.content, { notice: 'thread_control_taken' });
+
+    env.sandbox.facebook.setThreadOwner(FB.to, FB.from, '263902037430900');
+    await db().transaction().execute((trx) => recordAutomatedMessage(trx, env.parley.database.notifier, conversationId, 'We are closed now', 'outside_hours'));
+    const automated = await db().selectFrom('messages').select('id').where('conversation_id', '=', conversationId).where('author', '=', 'system').where('direction', '=', 'outbound').executeTakeFirstOrThrow();
+    const failed = await status(automated.id, 'failed');
+    assert.equal(failed.error_code, '10/2018300');
+    assert.match(failed.error_message ?? '', /Another app controls this Messenger conversation/);
+    assert.equal(env.sandbox.facebook.sent.all().filter((c) => c.path.endsWith('/take_thread_control')).length, 1, 'automated messages never take control');
+    assert.equal(env.sandbox.facebook.threadOwner(FB.to, FB.from), '263902037430900');
   });
 
   it('sends an uploaded image to Messenger and WhatsApp from a signed, time-limited link', async () => {

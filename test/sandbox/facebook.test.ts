@@ -209,6 +209,39 @@ describe('Facebook Graph emulator', () => {
     assert.match(after.skipped ?? '', /not subscribed/);
   });
 
+  it('handover: refuses sends while another app owns the thread, until the page app takes control back', async () => {
+    await fb.receive({ pageId: PAGE.pageId, psid: PSID, text: 'hi' });
+    const other = '263902037430900';
+    const owner = await fetch(`${base}/_sandbox/thread-owner`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ pageId: PAGE.pageId, psid: PSID, appId: other }),
+    });
+    assert.deepEqual(await owner.json(), { ok: true, owner: other });
+    const refused = await send({ recipient: { id: PSID }, message: { text: 'not yours' } });
+    assert.equal(refused.status, 400);
+    const { error } = (await refused.json()) as { error: { code: number; error_subcode: number } };
+    assert.equal(error.code, 10);
+    assert.equal(error.error_subcode, 2018300);
+    assert.equal(fb.messages.length, 0);
+
+    const passRefused = await send({ recipient: { id: PSID }, target_app_id: other }, PAGE.accessToken, `/v25.0/${PAGE.pageId}/pass_thread_control`);
+    assert.equal(((await passRefused.json()) as { error: { error_subcode: number } }).error.error_subcode, 2018300, 'only the owner passes the thread');
+    const take = await send({ recipient: { id: PSID }, metadata: 'agent replied' }, PAGE.accessToken, '/v25.0/me/take_thread_control');
+    assert.deepEqual(await take.json(), { success: true });
+    assert.equal(fb.threadOwner(PAGE.pageId, PSID), APP.appId);
+    assert.equal((await send({ recipient: { id: PSID }, message: { text: 'mine again' } })).status, 200);
+
+    const missing = await send({ recipient: { id: PSID } }, PAGE.accessToken, `/v25.0/${PAGE.pageId}/pass_thread_control`);
+    assert.equal(((await missing.json()) as { error: { code: number } }).error.code, 100);
+    const pass = await send({ recipient: { id: PSID }, target_app_id: Number(other) }, PAGE.accessToken, `/v25.0/${PAGE.pageId}/pass_thread_control`);
+    assert.deepEqual(await pass.json(), { success: true });
+    assert.equal(fb.threadOwner(PAGE.pageId, PSID), other);
+    assert.equal((await send({ recipient: { id: '999' } }, PAGE.accessToken, '/v25.0/me/take_thread_control')).status, 400);
+    fb.reset({ keepSeeds: true });
+    assert.equal(fb.threadOwner(PAGE.pageId, PSID), APP.appId, 'a reset gives threads back to the page app');
+  });
+
   it('serves profiles, page identity and subscribed_apps', async () => {
     await fb.receive({ pageId: PAGE.pageId, psid: PSID, text: 'hi' });
     const token = `access_token=${PAGE.accessToken}`;

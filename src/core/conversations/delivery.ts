@@ -2,12 +2,12 @@ import { sql, type Kysely } from 'kysely';
 import type { Notifier } from '../../db/notifier.ts';
 import type { DB } from '../../db/schema.ts';
 import { backoffMs, RetryLater, type JobHandler } from '../../jobs/runner.ts';
-import { ProviderError, type DeliveryErrorClass, type OutboundMessage, type ProviderAdapter, type ProviderId } from '../../providers/types.ts';
+import { ProviderError, type DeliveryErrorClass, type OutboundMessage, type ProviderAdapter, type ProviderId, type SendResult } from '../../providers/types.ts';
 import type { SecretBox } from '../../secrets.ts';
 import { markNeedsAttention } from '../channels/index.ts';
 import { channelCredentials, type ChannelDirectory } from '../channels/directory.ts';
 import { webhookUrls } from '../channels/store.ts';
-import { CONVERSATION_EVENTS, type ConversationChange } from './ingest.ts';
+import { CONVERSATION_EVENTS, recordNotice, type ConversationChange } from './ingest.ts';
 import type { MediaLinks } from './media-links.ts';
 import { takeSendToken } from './rate-limit.ts';
 import { permits } from './session-window.ts';
@@ -94,6 +94,32 @@ export function createDelivery(deps: DeliveryDeps) {
     return now.getTime() - context.replyTokenAt.getTime() < ttlMs ? context.replyToken : undefined;
   }
 
+  /**
+   * A human agent's reply to a Messenger thread another app controls (handover protocol) takes
+   * control once and is sent again; bot and system messages leave the thread where it is.
+   */
+  async function sendTakingControl(adapter: ProviderAdapter, outbound: OutboundMessage, credentials: never, context: ConversationContext, sender: string): Promise<SendResult> {
+    try {
+      return await adapter.send(outbound, credentials);
+    } catch (caught) {
+      if (!(caught instanceof ProviderError) || caught.errorClass !== 'thread_owned_elsewhere' || sender !== 'agent' || !adapter.takeThreadControl) throw caught;
+      try {
+        await adapter.takeThreadControl(context.customerId, credentials);
+      } catch (taking) {
+        const reason = taking instanceof ProviderError ? taking.info.message : String(taking);
+        throw new ProviderError(caught.provider, caught.errorClass, { ...caught.info, message: `${caught.info.message}; taking control of the thread failed: ${reason}` }, caught.httpStatus);
+      }
+      await recordNotice(db, notifier, {
+        conversationId: context.id,
+        channelId: context.channelId,
+        code: 'thread_control_taken',
+        text: 'Parley took control of the Messenger thread from another app.',
+        occurredAt: deps.now(),
+      });
+      return adapter.send(outbound, credentials);
+    }
+  }
+
   const handler: JobHandler = async (job) => {
     const { messageId } = job.payload as { messageId: string };
     const message = await db.selectFrom('messages').select(['id', 'conversation_id', 'author', 'text', 'content', 'attempts', 'status']).where('id', '=', messageId).executeTakeFirst();
@@ -133,7 +159,7 @@ export function createDelivery(deps: DeliveryDeps) {
 
     let result;
     try {
-      result = await adapter.send(outbound, channelCredentials(channel, deps.secrets) as never);
+      result = await sendTakingControl(adapter, outbound, channelCredentials(channel, deps.secrets) as never, context, sender);
     } catch (caught) {
       const error = caught instanceof ProviderError
         ? caught

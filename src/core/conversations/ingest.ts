@@ -51,7 +51,7 @@ function textOf(content: InboundContent): string | null {
   return content.text ?? content.payload?.title ?? content.payload?.value ?? content.location?.title ?? null;
 }
 
-async function announce(notifier: Notifier, trx: Trx, change: ConversationChange): Promise<void> {
+async function announce(notifier: Notifier, trx: Kysely<DB>, change: ConversationChange): Promise<void> {
   await notifier.notify(trx, CONVERSATION_EVENTS, JSON.stringify(change));
 }
 
@@ -103,57 +103,65 @@ async function conversationForEcho(trx: Trx, channelId: string, profile: { id: s
   return created.id;
 }
 
+async function addMessage(
+  trx: Kysely<DB>,
+  values: {
+    conversationId: string;
+    channelId: string;
+    direction: 'inbound' | 'outbound';
+    author: 'customer' | 'page' | 'system';
+    kind: string;
+    text: string | null;
+    content: Record<string, unknown>;
+    raw: unknown;
+    providerMessageId: string | null;
+    status: MessageStatus;
+    occurredAt: Date;
+  },
+): Promise<string | null> {
+  const row = await trx
+    .insertInto('messages')
+    .values({
+      conversation_id: values.conversationId,
+      channel_id: values.channelId,
+      direction: values.direction,
+      author: values.author,
+      kind: values.kind,
+      text: values.text,
+      content: JSON.stringify(values.content),
+      raw: values.raw === undefined ? null : JSON.stringify(values.raw),
+      provider_message_id: values.providerMessageId,
+      status: values.status,
+      occurred_at: values.occurredAt,
+    })
+    .onConflict((oc) => oc.columns(['channel_id', 'provider_message_id']).where('provider_message_id', 'is not', null).doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  return row?.id ?? null;
+}
+
+/** A line in the conversation from Parley itself (not sent to the customer), announced to listeners. */
+export async function recordNotice(
+  executor: Kysely<DB>,
+  notifier: Notifier,
+  notice: { conversationId: string; channelId: string; code: string; text: string; occurredAt: Date },
+): Promise<void> {
+  const { conversationId, channelId, code, text, occurredAt } = notice;
+  const id = await addMessage(executor, {
+    conversationId, channelId, direction: 'inbound', author: 'system', kind: 'notice', text,
+    content: { notice: code }, raw: undefined, providerMessageId: null, status: 'received', occurredAt,
+  });
+  if (id) await announce(notifier, executor, { conversationId, messageId: id, change: 'message' });
+}
+
 /** How many inbox events are applied per transaction. */
 export const INGEST_BATCH = 32;
 
 export function createIngest(deps: { db: Kysely<DB>; notifier: Notifier; policy: IngestPolicy; hooks?: IngestHooks }) {
   const { db, notifier, policy } = deps;
   const hooks = deps.hooks ?? {};
-
-  async function addMessage(
-    trx: Trx,
-    values: {
-      conversationId: string;
-      channelId: string;
-      direction: 'inbound' | 'outbound';
-      author: 'customer' | 'page' | 'system';
-      kind: string;
-      text: string | null;
-      content: Record<string, unknown>;
-      raw: unknown;
-      providerMessageId: string | null;
-      status: MessageStatus;
-      occurredAt: Date;
-    },
-  ): Promise<string | null> {
-    const row = await trx
-      .insertInto('messages')
-      .values({
-        conversation_id: values.conversationId,
-        channel_id: values.channelId,
-        direction: values.direction,
-        author: values.author,
-        kind: values.kind,
-        text: values.text,
-        content: JSON.stringify(values.content),
-        raw: values.raw === undefined ? null : JSON.stringify(values.raw),
-        provider_message_id: values.providerMessageId,
-        status: values.status,
-        occurred_at: values.occurredAt,
-      })
-      .onConflict((oc) => oc.columns(['channel_id', 'provider_message_id']).where('provider_message_id', 'is not', null).doNothing())
-      .returning('id')
-      .executeTakeFirst();
-    return row?.id ?? null;
-  }
-
-  async function notice(trx: Trx, conversationId: string, channelId: string, code: string, text: string, occurredAt: Date): Promise<void> {
-    const id = await addMessage(trx, {
-      conversationId, channelId, direction: 'inbound', author: 'system', kind: 'notice', text,
-      content: { notice: code }, raw: undefined, providerMessageId: null, status: 'received', occurredAt,
-    });
-    if (id) await announce(notifier, trx, { conversationId, messageId: id, change: 'message' });
-  }
+  const notice = (trx: Trx, conversationId: string, channelId: string, code: string, text: string, occurredAt: Date) =>
+    recordNotice(trx, notifier, { conversationId, channelId, code, text, occurredAt });
 
   async function applyMessage(trx: Trx, channelId: string, provider: Provider, event: MessageEvent): Promise<void> {
     const profile = await profileFor(trx, channelId, provider, event.customerId, event.customerName);

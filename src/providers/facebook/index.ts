@@ -3,6 +3,7 @@ import type { ProviderAdapter, ProviderEndpoints } from '../types.ts';
 import { facebookCapabilities } from './capabilities.ts';
 import { decodeFacebook } from './decode.ts';
 import { createGraph } from './graph.ts';
+import { facebookThreadControl } from './handover.ts';
 import { fetchFacebookMedia } from './media.ts';
 import { facebookProfile } from './profile.ts';
 import { checkFacebookCredentials, provisionFacebook } from './provisioning.ts';
@@ -27,5 +28,8 @@ export function createFacebookAdapter(endpoints: ProviderEndpoints, adapterOptio
     send: (message, credentials) => sendFacebook(graph, message, credentials),
     fetchMedia: (ref) => fetchFacebookMedia(ref, options),
     fetchProfile: (customerId, credentials) => facebookProfile(graph, customerId, credentials),
+    takeThreadControl: (customerId, credentials) => facebookThreadControl(graph, credentials, { action: 'take_thread_control' }, customerId),
+    passThreadControl: (customerId, targetAppId, credentials) =>
+      facebookThreadControl(graph, credentials, { action: 'pass_thread_control', targetAppId }, customerId),
   };
 }

@@ -126,6 +126,8 @@ export class FacebookEmulator extends Emulator<FacebookSettings> {
   #timers = new Set<NodeJS.Timeout>();
   /** When each app's deliveries started failing without a success since. */
   readonly failingSince = new Map<string, number>();
+  /** Handover protocol: the app controlling each `pageId:psid` thread, when not the page's own app. */
+  readonly threadOwners = new Map<string, string>();
 
   protected defaultSettings(): FacebookSettings {
     return { webhookTimeoutMs: 5000, webhookRetries: 3, autoDelivery: true, autoRead: false, receiptDelayMs: 20, echoes: true, disableAfterMs: 3_600_000 };
@@ -135,6 +137,7 @@ export class FacebookEmulator extends Emulator<FacebookSettings> {
     this.messages.clear();
     this.lastInbound.clear();
     this.failingSince.clear();
+    this.threadOwners.clear();
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
     if (!keepSeeds) {
@@ -197,6 +200,17 @@ export class FacebookEmulator extends Emulator<FacebookSettings> {
     const app = this.#app(appId);
     app.callbackUrl = callbackUrl;
     app.verifyToken = verifyToken;
+  }
+
+  /** The app controlling a conversation (handover protocol); the page's own app unless passed or taken. */
+  threadOwner(pageId: string, psid: string): string {
+    return this.threadOwners.get(`${pageId}:${psid}`) ?? this.#page(pageId).appId;
+  }
+
+  /** Hands the thread to another app, as a second receiver (an inbox or another bot) would hold it. */
+  setThreadOwner(pageId: string, psid: string, appId: string): void {
+    this.#page(pageId);
+    this.threadOwners.set(`${pageId}:${psid}`, appId);
   }
 
   // ---- the simulated customer ----------------------------------------------------------------
@@ -354,6 +368,12 @@ export class FacebookEmulator extends Emulator<FacebookSettings> {
     this.route(app, 'POST', '/:version/:id/messages', (r) =>
       this.#withToken(r, (page) => (r.params.id === page.pageId ? this.#send(r, page) : graphErrors.unsupported('post', r.params.id!))),
     );
+    for (const action of ['take_thread_control', 'pass_thread_control'] as const) {
+      this.route(app, 'POST', `/:version/me/${action}`, (r) => this.#withToken(r, (page) => this.#threadControl(r, page, action)));
+      this.route(app, 'POST', `/:version/:id/${action}`, (r) =>
+        this.#withToken(r, (page) => (r.params.id === page.pageId ? this.#threadControl(r, page, action) : graphErrors.unsupported('post', r.params.id!))),
+      );
+    }
     this.route(app, 'GET', '/:version/me', (r) =>
       this.#versioned(r, async () => {
         const token = tokenOf(r);
@@ -402,6 +422,7 @@ export class FacebookEmulator extends Emulator<FacebookSettings> {
     if (message === undefined && senderAction === undefined) return graphErrors.param('Must send either message or state');
     const user = this.users.get(psid);
     if (!user || user.pageId !== page.pageId) return graphErrors.noMatchingUser();
+    if (this.threadOwner(page.pageId, psid) !== page.appId) return graphErrors.threadOwnedElsewhere();
     if (message === undefined) {
       if (!['typing_on', 'typing_off', 'mark_seen'].includes(String(senderAction))) {
         return graphErrors.param('Param sender_action must be one of {typing_on, typing_off, mark_seen}');
@@ -453,6 +474,25 @@ export class FacebookEmulator extends Emulator<FacebookSettings> {
     this.messages.add(outbound);
     this.#afterSend(page, outbound);
     return { status: 200, body: { recipient_id: psid, message_id: mid, ...(attachmentId ? { attachment_id: attachmentId } : {}) } };
+  }
+
+  /** Handover protocol: the page's app takes the thread back, or passes it to `target_app_id`. */
+  #threadControl(request: ProviderRequest, page: FacebookPage, action: 'take_thread_control' | 'pass_thread_control'): Answer {
+    const params = graphParams(request);
+    const recipient = params.recipient;
+    if (recipient === undefined) return graphErrors.param('The parameter recipient is required');
+    if (!isRecord(recipient) || typeof recipient.id !== 'string' || recipient.id === '') return graphErrors.param('Invalid parameter', 2018001);
+    const user = this.users.get(recipient.id);
+    if (!user || user.pageId !== page.pageId) return graphErrors.noMatchingUser();
+    if (action === 'take_thread_control') {
+      this.setThreadOwner(page.pageId, user.psid, page.appId);
+      return { status: 200, body: { success: true } };
+    }
+    const target = params.target_app_id === undefined ? '' : String(params.target_app_id);
+    if (target === '') return graphErrors.param('The parameter target_app_id is required');
+    if (this.threadOwner(page.pageId, user.psid) !== page.appId) return graphErrors.threadOwnedElsewhere();
+    this.setThreadOwner(page.pageId, user.psid, target);
+    return { status: 200, body: { success: true } };
   }
 
   #windowAllows(pageId: string, psid: string, messagingType: string, tag: string | undefined): boolean {

@@ -42,6 +42,7 @@ export const graphErrors = {
       'GraphMethodException',
     ),
   unknownPath: (path: string) => graphError(400, 2500, `Unknown path components: ${path}`),
+  threadOwnedElsewhere: () => graphError(400, 10, '(#10) Another app controls this thread. Your app cannot send messages or take actions in it.', 2018300),
   noMatchingUser: () => graphError(400, 100, '(#100) No matching user found', 2018001),
 };
 

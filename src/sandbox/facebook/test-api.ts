@@ -79,4 +79,13 @@ export function registerFacebookTestRoutes(app: FastifyInstance, fb: FacebookEmu
     fb.lastInbound.set(`${body.pageId}:${body.psid}`, body.lastInboundAt);
     return { ok: true };
   });
+  app.post(`${TEST_API}/thread-owner`, async (request, reply) => {
+    const body = jsonObjectOf(request);
+    if (typeof body.pageId !== 'string' || typeof body.psid !== 'string' || typeof body.appId !== 'string') {
+      return reply.code(400).send({ error: 'pageId, psid and appId (strings) are required' });
+    }
+    if (!fb.pages.has(body.pageId)) return reply.code(400).send({ error: `page ${body.pageId} is not seeded` });
+    fb.setThreadOwner(body.pageId, body.psid, body.appId);
+    return { ok: true, owner: fb.threadOwner(body.pageId, body.psid) };
+  });
 }

@@ -98,6 +98,25 @@ describe('Facebook adapter against the sandbox', () => {
     assert.equal(error.info.subcode, '2018278');
   });
 
+  it('handover: a thread another app controls is thread_owned_elsewhere until the adapter takes control', async () => {
+    await customerWrites();
+    const fb = ctx.sandbox.facebook;
+    fb.setThreadOwner(PAGE, PSID, '263902037430900');
+    const error = await rejection(facebook().send(message(), facebookCredentials));
+    assert.equal(error.errorClass, 'thread_owned_elsewhere');
+    assert.equal(error.info.subcode, '2018300');
+    assert.equal(error.retryable, false);
+    await facebook().takeThreadControl!(PSID, facebookCredentials);
+    const call = fb.sent.all().find((c) => c.path.endsWith('/take_thread_control'))!;
+    assert.equal(call.path, `/v25.0/${PAGE}/take_thread_control`);
+    assert.equal(fb.threadOwner(PAGE, PSID), DEMO.facebook.appId);
+    assert.equal((await facebook().send(message(), facebookCredentials)).providerMessageIds.length, 1);
+    await facebook().passThreadControl!(PSID, '263902037430900', facebookCredentials);
+    assert.equal(fb.threadOwner(PAGE, PSID), '263902037430900');
+    fb.injectFault({ kind: 'invalid-token', times: 1 });
+    assert.equal((await rejection(facebook().takeThreadControl!(PSID, facebookCredentials))).errorClass, 'auth');
+  });
+
   it('an unknown recipient is recipient_unavailable; a template is refused before calling', async () => {
     const error = await rejection(facebook().send(message({ to: '999' }), facebookCredentials));
     assert.equal(error.errorClass, 'recipient_unavailable');

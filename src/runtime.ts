@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
 import { databaseLabel, mediaHosts, providerEndpoints, type Config } from './config.ts';
 import { CHANNEL_RECHECK_QUEUE, recheckJob } from './core/channels/checks.ts';
@@ -92,6 +93,13 @@ export async function startParley(config: Config, options: StartOptions = {}): P
   const links = config.publicUrl ? createMediaLinks(secrets.derive('media-links'), config.publicUrl) : null;
   const replies = createReplies({ db, notifier, capabilities: (provider) => adapters.get(provider).capabilities, now });
   runner.register(OUTBOUND_QUEUE, createDelivery({ db, notifier, directory, adapters, secrets, links, publicUrl: config.publicUrl, now }).handler);
+  if (database.kind === 'embedded') {
+    // embedded PostgreSQL runs no autovacuum: without this, the churn of the job queue leaves dead
+    // rows that every claim has to step over
+    runner.every('maintenance.vacuum', 60_000, async () => {
+      await sql`VACUUM (ANALYZE) jobs`.execute(db);
+    });
+  }
   runner.every(CHANNEL_RECHECK_QUEUE, config.channelRecheckMinutes * 60_000, recheckJob(checkDeps));
   await directory.start();
   stats.start((error) => logger.error({ err: error }, 'webhook statistics not saved'));

@@ -80,7 +80,8 @@ export async function startParley(config: Config, options: StartOptions = {}): P
   const adapters = createAdapters(providerEndpoints(config), { maxMediaBytes: config.mediaMaxBytes });
   const directory = createChannelDirectory(database.db, database.notifier);
   const stats = createWebhookStats(database.db);
-  const inbox = createInbox(database.db);
+  // on PostgreSQL a few batches commit side by side; embedded PostgreSQL has one connection
+  const inbox = createInbox(database.db, database.kind === 'postgres' ? Math.max(1, Math.floor(config.dbPoolSize / 3)) : 1);
   const media = localMediaStore(mediaRoot(config.dataDir));
   const { db, notifier } = database;
   runner.registerBatch(INBOUND_QUEUE, INGEST_BATCH, createIngest({ db, notifier, policy: channelAttachmentPolicy, hooks: routingHooks(notifier) }).handler);

@@ -8,6 +8,8 @@ export interface GroupCommitOptions<T> {
   write(items: T[]): Promise<void>;
   /** The most items written at once. */
   maxBatch?: number;
+  /** Batches committing at the same time (more connections commit in parallel; 1 on a single-connection database). */
+  concurrency?: number;
 }
 
 interface Pending<T> {
@@ -19,12 +21,14 @@ interface Pending<T> {
 export class GroupCommitter<T> {
   readonly #write: (items: T[]) => Promise<void>;
   readonly #maxBatch: number;
+  readonly #concurrency: number;
   #queue: Pending<T>[] = [];
-  #flushing = false;
+  #flushing = 0;
 
   constructor(options: GroupCommitOptions<T>) {
     this.#write = options.write;
     this.#maxBatch = options.maxBatch ?? 500;
+    this.#concurrency = options.concurrency ?? 1;
   }
 
   /** Resolves once `items` are committed; rejects if they could not be. */
@@ -32,12 +36,12 @@ export class GroupCommitter<T> {
     if (items.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.#queue.push({ items, resolve, reject });
-      if (!this.#flushing) void this.#flush();
+      if (this.#flushing < this.#concurrency) void this.#flush();
     });
   }
 
   async #flush(): Promise<void> {
-    this.#flushing = true;
+    this.#flushing += 1;
     try {
       while (this.#queue.length > 0) {
         const batch: Pending<T>[] = [];
@@ -50,7 +54,7 @@ export class GroupCommitter<T> {
         await this.#commit(batch);
       }
     } finally {
-      this.#flushing = false;
+      this.#flushing -= 1;
     }
   }
 

@@ -25,9 +25,10 @@ function storable(value: unknown): string {
   return JSON.stringify(value).replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1');
 }
 
-export function createInbox(db: Kysely<DB>) {
+export function createInbox(db: Kysely<DB>, concurrency = 1) {
   const committer = new GroupCommitter<InboxItem>({
     maxBatch: 500,
+    concurrency,
     async write(items) {
       // provider-timestamp order within a batch, so a customer's jobs are queued in event order;
       // jobs of one customer on one channel share a group key and run one at a time, in order

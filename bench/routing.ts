@@ -1,11 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { dispatchQueue } from '../src/core/routing/dispatch.ts';
 import { routeConversation } from '../src/core/routing/route.ts';
 import { openDatabase, type Database } from '../src/db/database.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
+import { withPostgresDatabase } from './harness.ts';
 import { seedRouting } from './routing-seed.ts';
 
 /**
@@ -59,20 +58,14 @@ async function measure(label: string, database: Database): Promise<void> {
 }
 
 async function withPostgres(adminUrl: string, fn: (database: Database) => Promise<void>): Promise<void> {
-  const name = `parley_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const database = await openDatabase({ url: url.toString(), poolSize: 5 });
-  try {
-    await fn(database);
-  } finally {
-    await database.close();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
+  await withPostgresDatabase(adminUrl, async (url) => {
+    const database = await openDatabase({ url, poolSize: 5 });
+    try {
+      await fn(database);
+    } finally {
+      await database.close();
+    }
+  });
 }
 
 console.log(`bench/routing: ${agents} agents, ${waiting} waiting conversations, highest-capacity, node ${process.version}`);

@@ -186,7 +186,7 @@ describe('outbound messages through the provider sandbox', () => {
     assert.equal(a.body.id, b.body.id);
     assert.equal(a.body.id, c.body.id);
     assert.equal(c.headers.get('idempotent-replayed'), 'true');
-    await status(a.body.id, ['sent', 'delivered']);
+    await status(a.body.id, ['sent', 'delivered', 'read']);
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(env.sandbox.facebook.messages.all().filter((m) => m.message.text === 'only once').length, 1);
   });
@@ -204,7 +204,7 @@ describe('outbound messages through the provider sandbox', () => {
     env.sandbox.facebook.injectFault({ kind: 'server-error', times: 1 });
     const ids = [];
     for (const text of ['first', 'second', 'third']) ids.push((await send(conversationId, { text })).body.id);
-    for (const id of ids) await status(id, ['sent', 'delivered']);
+    for (const id of ids) await status(id, ['sent', 'delivered', 'read']);
     assert.deepEqual(env.sandbox.facebook.messages.all().map((m) => m.message.text), ['first', 'second', 'third']);
     const first = await db().selectFrom('messages').selectAll().where('id', '=', ids[0]!).executeTakeFirstOrThrow();
     assert.equal(first.attempts, 2);
@@ -284,7 +284,7 @@ describe('outbound messages through the provider sandbox', () => {
     env.sandbox.clock.advance(23 * HOUR);
     const inside = await send(conversationId, { text: 'at 23 h' });
     assert.equal(inside.status, 202);
-    await status(inside.body.id, ['sent', 'delivered']);
+    await status(inside.body.id, ['sent', 'delivered', 'read']);
     assert.equal(env.sandbox.facebook.messages.all().at(-1)!.messagingType, 'RESPONSE');
 
     env.sandbox.clock.advance(2 * HOUR);
@@ -306,7 +306,7 @@ describe('outbound messages through the provider sandbox', () => {
       assert.equal(window.body.facebookMode, 'HUMAN_AGENT');
       const accepted = await send(conversationId, { text });
       assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
-      await status(accepted.body.id, ['sent', 'delivered']);
+      await status(accepted.body.id, ['sent', 'delivered', 'read']);
       const received = env.sandbox.facebook.messages.all().at(-1)!;
       assert.equal(received.message.text, text);
       assert.equal(received.messagingType, 'MESSAGE_TAG');
@@ -333,7 +333,7 @@ describe('outbound messages through the provider sandbox', () => {
     env.sandbox.clock.advance(25 * HOUR);
     const accepted = await send(reopened, { text: 'now tagged' });
     assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
-    await status(accepted.body.id, ['sent', 'delivered']);
+    await status(accepted.body.id, ['sent', 'delivered', 'read']);
     assert.equal(env.sandbox.facebook.messages.all().at(-1)!.tag, 'HUMAN_AGENT');
   });
 

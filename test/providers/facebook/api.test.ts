@@ -37,6 +37,27 @@ describe('Facebook adapter against the sandbox', () => {
     assert.equal(call.path, `/v25.0/${PAGE}/messages`);
   });
 
+  it('our own send comes back as an echo with our app id and metadata, then a delivery receipt', async () => {
+    ctx.sandbox.facebook.settings.echoes = true;
+    ctx.sandbox.facebook.settings.autoDelivery = true;
+    ctx.sandbox.facebook.settings.receiptDelayMs = 1;
+    await customerWrites();
+    const { providerMessageIds } = await facebook().send(message({ metadata: 'parley:7' }), facebookCredentials);
+    await ctx.receiver.waitFor(3);
+    const events = ctx.receiver.received.flatMap((r) => {
+      const webhook = { method: r.method, url: ctx.receiver.url + r.url, headers: r.headers, body: Buffer.from(r.body) };
+      assert.equal(facebook().verify(webhook, facebookCredentials), true);
+      return facebook().decode(webhook);
+    });
+    const echo = events.find((e) => e.type === 'echo');
+    assert.equal(echo?.type === 'echo' && echo.appId, DEMO.facebook.appId);
+    assert.equal(echo?.type === 'echo' && echo.metadata, 'parley:7');
+    assert.equal(echo?.key, providerMessageIds[0]);
+    const delivery = events.find((e) => e.type === 'status');
+    assert.equal(delivery?.type === 'status' && delivery.status, 'delivered');
+    assert.equal(delivery?.type === 'status' && delivery.customerId, PSID);
+  });
+
   it('UPDATE and the HUMAN_AGENT tag are sent as the window requires', async () => {
     await customerWrites();
     await facebook().send(message({ facebookMode: 'UPDATE' }), facebookCredentials);

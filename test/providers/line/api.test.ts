@@ -25,6 +25,23 @@ describe('LINE adapter against the sandbox', () => {
     assert.equal(event?.type === 'message' && event.providerMessageId, said.messageId);
   });
 
+  it('follow, unfollow and a redelivery arrive as LINE sends them', async () => {
+    const follow = await ctx.sandbox.customer.lineFollow(DEMO.line.channelId, USER, true);
+    const [followed] = adapter().decode(webhookFromSay(follow));
+    assert.equal(followed?.type === 'lifecycle' && followed.change, 'follow');
+    assert.equal(followed?.type === 'lifecycle' && followed.replyToken, follow.replyToken);
+    const unfollow = await ctx.sandbox.customer.lineFollow(DEMO.line.channelId, USER, false);
+    const [unfollowed] = adapter().decode(webhookFromSay(unfollow));
+    assert.equal(unfollowed?.type === 'lifecycle' && unfollowed.change, 'unfollow');
+    ctx.sandbox.line.injectFault({ kind: 'redeliver', times: 1 });
+    const said = await customerWrites();
+    const [first, again] = said.deliveries.map((d) => ({ method: 'POST', url: d.url, headers: d.attempts[0]!.headers, body: Buffer.from(d.attempts[0]!.body) }));
+    assert.ok(first && again);
+    assert.equal(adapter().verify(again, lineCredentials), true);
+    assert.match(again.body.toString(), /"isRedelivery":true/);
+    assert.equal(adapter().decode(again)[0]?.key, adapter().decode(first)[0]?.key);
+  });
+
   it('replies with a fresh reply token, for free', async () => {
     const said = await customerWrites();
     const result = await adapter().send(message({ replyToken: said.replyToken }), lineCredentials);

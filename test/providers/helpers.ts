@@ -1,31 +1,12 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { after, before, beforeEach } from 'node:test';
 import { createAdapters, type AdapterRegistry } from '../../src/providers/registry.ts';
 import { ProviderError, type FacebookCredentials, type LineCredentials, type ProviderEndpoints, type RawWebhook, type TwilioCredentials } from '../../src/providers/types.ts';
 import { DEMO, seedDemo, startSandbox, type Sandbox, type SayResult } from '../../src/sandbox/index.ts';
+import type { Fixture } from '../helpers/fixtures.ts';
 import { startReceiver } from '../sandbox/receiver.ts';
 
-export interface Fixture {
-  file: string;
-  provider: string;
-  event: string;
-  secret: string;
-  url?: string;
-  headers: Record<string, string>;
-  rawBody: string;
-  payload: unknown;
-}
-
-const root = join(import.meta.dirname, '..', 'fixtures');
-
-export async function loadFixtures(provider: 'facebook' | 'twilio' | 'line'): Promise<Map<string, Fixture>> {
-  const files = (await readdir(join(root, provider))).filter((f) => f.endsWith('.json')).sort();
-  const out = new Map<string, Fixture>();
-  for (const file of files) out.set(file.replace(/\.json$/, ''), { file, ...JSON.parse(await readFile(join(root, provider, file), 'utf8')) });
-  return out;
-}
+export { loadFixtures, type Fixture } from '../helpers/fixtures.ts';
 
 export function webhookOf(fixture: Pick<Fixture, 'url' | 'headers' | 'rawBody'>, overrides: Partial<RawWebhook> = {}): RawWebhook {
   return {

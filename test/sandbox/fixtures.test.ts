@@ -1,26 +1,12 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { validateSignature } from '@line/bot-sdk';
 import twilio from 'twilio';
 import { metaSignatureHeaders } from '../../src/sandbox/signing.ts';
+import { loadFixtures, type Fixture } from '../helpers/fixtures.ts';
 
-const root = join(import.meta.dirname, '..', 'fixtures');
-
-interface Fixture {
-  provider: string;
-  event: string;
-  secret: string;
-  url?: string;
-  headers: Record<string, string>;
-  rawBody: string;
-  payload: unknown;
-}
-
-async function load(provider: string): Promise<Fixture[]> {
-  const files = (await readdir(join(root, provider))).filter((f) => f.endsWith('.json'));
-  return Promise.all(files.map(async (f) => JSON.parse(await readFile(join(root, provider, f), 'utf8')) as Fixture));
+async function load(provider: 'facebook' | 'twilio' | 'line'): Promise<Fixture[]> {
+  return [...(await loadFixtures(provider)).values()];
 }
 
 describe('provider fixtures are genuine signed payloads', () => {
